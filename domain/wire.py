@@ -1,0 +1,215 @@
+"""The MQTT wire contract shared by devices (and the simulator) and ingest.
+
+Topics are `{prefix}/{device_id}/{channel}`; a telemetry payload is
+`{"ts": <unix seconds | RFC 3339>, "seq": <int>, "metrics": {name: number}, "device_id"?: str}`.
+Decoding is pure: it turns bytes into a `Reading` or raises `PayloadRejected` with a reason.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+import msgspec
+
+from domain.readings import Reading
+
+DEFAULT_PREFIX = "devices"
+MAX_PAYLOAD_BYTES = 16 * 1024
+MAX_METRICS = 64
+
+
+class Channel(StrEnum):
+    """The last topic level: what a message is about."""
+
+    TELEMETRY = "telemetry"
+    EVENTS = "events"
+    STATUS = "status"
+    COMMANDS = "commands"
+
+
+class RejectReason(StrEnum):
+    """Why ingest refused a message; every one is counted and dead-lettered."""
+
+    BAD_TOPIC = "bad_topic"
+    OVERSIZE = "oversize"
+    BAD_JSON = "bad_json"
+    MISSING_FIELDS = "missing_fields"
+    BAD_SCHEMA = "bad_schema"
+    NON_FINITE = "non_finite"
+    FUTURE_TIMESTAMP = "future_timestamp"
+    UNKNOWN_DEVICE = "unknown_device"
+    DEVICE_MISMATCH = "device_mismatch"
+
+
+class PayloadRejected(ValueError):
+    """A message that breaks the wire contract; `reason` says which rule."""
+
+    def __init__(self, reason: RejectReason, detail: str) -> None:
+        super().__init__(f"{reason.value}: {detail}")
+        self.reason = reason
+        self.detail = detail
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetter:
+    """A rejected message kept for inspection."""
+
+    topic: str
+    payload: bytes
+    reason: RejectReason
+    detail: str
+    received_at: float
+    device_id: str | None = None
+
+
+def topic_for(device_id: str, channel: Channel, prefix: str = DEFAULT_PREFIX) -> str:
+    """The topic a device publishes `channel` messages on."""
+    return f"{prefix}/{device_id}/{channel.value}"
+
+
+def subscription_for(channel: Channel, prefix: str = DEFAULT_PREFIX) -> str:
+    """The wildcard filter that receives `channel` messages from every device."""
+    return f"{prefix}/+/{channel.value}"
+
+
+def parse_topic(topic: str, prefix: str = DEFAULT_PREFIX) -> tuple[str, Channel]:
+    """Split a topic into `(device_id, channel)`; raises `PayloadRejected` if it is not ours."""
+    parts = topic.split("/")
+    want = prefix.split("/")
+    if len(parts) != len(want) + 2 or parts[: len(want)] != want or not parts[-2]:
+        raise PayloadRejected(RejectReason.BAD_TOPIC, f"topic {topic!r} is not {prefix}/<id>/<ch>")
+    try:
+        channel = Channel(parts[-1])
+    except ValueError:
+        raise PayloadRejected(RejectReason.BAD_TOPIC, f"unknown channel {parts[-1]!r}") from None
+    return parts[-2], channel
+
+
+class _Payload(msgspec.Struct):
+    ts: float | str
+    seq: int
+    metrics: dict[str, float]
+    device_id: str | None = None
+
+
+_decoder = msgspec.json.Decoder(_Payload)
+_encoder = msgspec.json.Encoder()
+
+
+def encode_reading(reading: Reading, *, include_device_id: bool = False) -> bytes:
+    """The JSON payload a device publishes for `reading`."""
+    body: dict[str, Any] = {"ts": reading.ts, "seq": reading.seq, "metrics": reading.metrics}
+    if include_device_id:
+        body["device_id"] = reading.device_id
+    return _encoder.encode(body)
+
+
+def decode_reading(device_id: str, payload: bytes) -> Reading:
+    """Decode and validate one telemetry payload published on `device_id`'s topic."""
+    if len(payload) > MAX_PAYLOAD_BYTES:
+        raise PayloadRejected(
+            RejectReason.OVERSIZE, f"{len(payload)} bytes, limit {MAX_PAYLOAD_BYTES}"
+        )
+    try:
+        body = _decoder.decode(payload)
+    except msgspec.DecodeError:
+        # The fast path refuses anything off-contract; find out exactly why, slowly.
+        raise _explain(payload) from None
+    ts = _parse_ts(body.ts)
+    if body.device_id is not None and body.device_id != device_id:
+        raise PayloadRejected(
+            RejectReason.DEVICE_MISMATCH,
+            f"payload claims device {body.device_id!r} on the topic of {device_id!r}",
+        )
+    _check_metrics(body.metrics)
+    return Reading(device_id=device_id, ts=ts, seq=body.seq, metrics=body.metrics)
+
+
+def _parse_ts(value: float | str) -> float:
+    if isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            raise PayloadRejected(RejectReason.BAD_SCHEMA, f"ts {value!r} is not RFC 3339") from None
+        if parsed.tzinfo is None:
+            raise PayloadRejected(RejectReason.BAD_SCHEMA, f"ts {value!r} has no UTC offset")
+        return parsed.timestamp()
+    if not math.isfinite(value):
+        raise PayloadRejected(RejectReason.NON_FINITE, f"ts is {value}")
+    return float(value)
+
+
+def _check_metrics(metrics: Mapping[str, float]) -> None:
+    if not metrics:
+        raise PayloadRejected(RejectReason.MISSING_FIELDS, "metrics is empty")
+    if len(metrics) > MAX_METRICS:
+        raise PayloadRejected(RejectReason.OVERSIZE, f"{len(metrics)} metrics, limit {MAX_METRICS}")
+    for name, value in metrics.items():
+        if not math.isfinite(value):
+            raise PayloadRejected(RejectReason.NON_FINITE, f"metric {name!r} is {value}")
+
+
+_REQUIRED = ("ts", "seq", "metrics")
+
+
+def _explain(payload: bytes) -> PayloadRejected:
+    """Classify a payload the strict decoder refused (json accepts NaN/Infinity tokens)."""
+    try:
+        body = json.loads(payload)
+    except (ValueError, UnicodeDecodeError) as exc:
+        return PayloadRejected(RejectReason.BAD_JSON, str(exc)[:200])
+    if not isinstance(body, dict):
+        return PayloadRejected(RejectReason.BAD_SCHEMA, "payload is not a JSON object")
+    missing = [key for key in _REQUIRED if key not in body]
+    if missing:
+        return PayloadRejected(RejectReason.MISSING_FIELDS, f"missing {', '.join(missing)}")
+    values = [body["ts"]]
+    if isinstance(body["metrics"], dict):
+        values += list(body["metrics"].values())
+    if any(isinstance(v, float) and not math.isfinite(v) for v in values):
+        return PayloadRejected(RejectReason.NON_FINITE, "NaN or infinity in ts or metrics")
+    try:
+        msgspec.convert(body, _Payload)
+    except msgspec.ValidationError as exc:
+        return PayloadRejected(RejectReason.BAD_SCHEMA, str(exc)[:200])
+    return PayloadRejected(RejectReason.BAD_SCHEMA, "payload does not match the reading schema")
+
+
+class _Event(msgspec.Struct):
+    ts: float | str
+    code: str
+    message: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ApplianceEvent:
+    """An error code the appliance reports about itself on its events topic."""
+
+    device_id: str
+    ts: float
+    code: str
+    message: str
+
+
+_event_decoder = msgspec.json.Decoder(_Event)
+
+
+def encode_event(event: ApplianceEvent) -> bytes:
+    return _encoder.encode({"ts": event.ts, "code": event.code, "message": event.message})
+
+
+def decode_event(device_id: str, payload: bytes) -> ApplianceEvent:
+    """Decode an appliance's self-reported error code."""
+    if len(payload) > MAX_PAYLOAD_BYTES:
+        raise PayloadRejected(RejectReason.OVERSIZE, f"{len(payload)} bytes")
+    try:
+        body = _event_decoder.decode(payload)
+    except msgspec.DecodeError as exc:
+        raise PayloadRejected(RejectReason.BAD_SCHEMA, str(exc)[:200]) from None
+    return ApplianceEvent(device_id, _parse_ts(body.ts), body.code, body.message)
