@@ -1,1 +1,1 @@
-"""api package."""
+"""Faultline's HTTP API (FastAPI): devices, telemetry history, anomalies, tickets, health."""

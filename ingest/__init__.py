@@ -1,1 +1,1 @@
-"""ingest package."""
+"""Telemetry ingest: MQTT subscription, validation, de-duplication, batching, dead-lettering."""

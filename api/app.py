@@ -1,0 +1,36 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, FastAPI
+from fastapi.responses import JSONResponse
+
+from api.auth import ContextDep, require_operator
+from api.context import ApiContext
+from api.errors import install_handlers
+from api.routes import anomalies, devices, ingest, tickets
+
+
+def create_app(context: ApiContext) -> FastAPI:
+    app = FastAPI(title="Faultline", version="0.1.0", summary="Proactive appliance care")
+    app.state.context = context
+    install_handlers(app)
+
+    v1 = APIRouter(prefix="/api/v1", dependencies=[Depends(require_operator)])
+    for module in (devices, anomalies, tickets, ingest):
+        v1.include_router(module.router)
+    app.include_router(v1)
+
+    @app.get("/health", tags=["health"])
+    def health(context: ContextDep) -> Any:
+        checks = context.health_checks()
+        ok = all(passed for passed, _ in checks.values())
+        body = {
+            "status": "ok" if ok else "degraded",
+            "checks": {name: {"ok": passed, "detail": detail} for name, (passed, detail) in checks.items()},
+        }
+        return JSONResponse(body, status_code=200 if ok else 503)
+
+    return app

@@ -1,0 +1,23 @@
+"""What the API needs from the running service, handed in by the composition root."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from domain.devices import DeviceType
+from storage.telemetry import TelemetryStore
+
+
+@dataclass(frozen=True)
+class ApiContext:
+    sessions: sessionmaker[Session]
+    telemetry: TelemetryStore
+    admin_token: str
+    # Liveness of each part (name -> (ok, detail)), and ingest's counters.
+    health_checks: Callable[[], dict[str, tuple[bool, str]]]
+    ingest_stats: Callable[[], dict[str, Any]]
+    on_device_created: Callable[[str, DeviceType], None] = lambda _id, _type: None

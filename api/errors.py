@@ -1,0 +1,39 @@
+"""API errors and the one place our exceptions become HTTP statuses."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from storage.errors import DuplicateError, StorageError
+from storage.telemetry import TelemetryError
+
+
+class NotFound(Exception):
+    def __init__(self, what: str) -> None:
+        super().__init__(what)
+        self.what = what
+
+
+class BadRequest(Exception):
+    pass
+
+
+def install_handlers(app: FastAPI) -> None:
+    async def not_found(_r: Request, exc: Exception) -> JSONResponse:
+        return JSONResponse({"detail": f"{exc} not found"}, status_code=404)
+
+    async def bad_request(_r: Request, exc: Exception) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=400)
+
+    async def conflict(_r: Request, exc: Exception) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=409)
+
+    async def unavailable(_r: Request, exc: Exception) -> JSONResponse:
+        return JSONResponse({"detail": f"storage unavailable: {exc}"}, status_code=503)
+
+    app.add_exception_handler(NotFound, not_found)
+    app.add_exception_handler(BadRequest, bad_request)
+    app.add_exception_handler(DuplicateError, conflict)
+    app.add_exception_handler(TelemetryError, unavailable)
+    app.add_exception_handler(StorageError, unavailable)

@@ -1,0 +1,29 @@
+"""Detected anomalies, newest first."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from api.deps import SessionDep
+from api.pagination import MAX_LIMIT, decode_cursor, page
+from api.schemas import AnomalyOut
+from storage import anomalies
+
+router = APIRouter(prefix="/anomalies", tags=["anomalies"])
+
+
+@router.get("")
+def list_anomalies(
+    session: SessionDep,
+    device_id: str | None = None,
+    cursor: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100,
+) -> dict[str, Any]:
+    rows = anomalies.list_page(
+        session=session, before_id=decode_cursor(cursor), limit=limit + 1, device_id=device_id
+    )
+    result = page(rows, limit, lambda row: row.id)
+    result["items"] = [AnomalyOut.model_validate(row) for row in result["items"]]
+    return result

@@ -1,0 +1,65 @@
+"""Service tickets with their diagnosis, SLA and timeline."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from sqlalchemy.orm import Session
+
+from api.deps import SessionDep
+from api.errors import NotFound
+from api.pagination import MAX_LIMIT, decode_cursor, page
+from api.schemas import SlaOut, TicketEventOut, TicketOut
+from fieldservice import tickets
+
+router = APIRouter(prefix="/tickets", tags=["tickets"])
+
+
+def _ticket_out(session: Session, row: Any) -> TicketOut:
+    events = tickets.timeline(session=session, ticket_id=row.id)
+    return TicketOut(
+        id=row.id,
+        device_id=row.device_id,
+        fault_code=row.fault_code,
+        severity=row.severity,
+        status=row.status,
+        opened_at=row.opened_at,
+        updated_at=row.updated_at,
+        detected_at=row.detected_at,
+        onset_at=row.onset_at,
+        last_detected_at=row.last_detected_at,
+        occurrences=row.occurrences,
+        diagnosis=row.diagnosis or {},
+        technician_id=row.technician_id,
+        sla=SlaOut(respond_by=row.respond_by, resolve_by=row.resolve_by),
+        timeline=[TicketEventOut.model_validate(event) for event in events],
+    )
+
+
+@router.get("")
+def list_tickets(
+    session: SessionDep,
+    status: str | None = None,
+    device_id: str | None = None,
+    cursor: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100,
+) -> dict[str, Any]:
+    rows = tickets.list_page(
+        session=session,
+        status=status,
+        device_id=device_id,
+        before_id=decode_cursor(cursor),
+        limit=limit + 1,
+    )
+    result = page(rows, limit, lambda row: row.id)
+    result["items"] = [_ticket_out(session, row) for row in result["items"]]
+    return result
+
+
+@router.get("/{ticket_id}", response_model=TicketOut)
+def get_ticket(ticket_id: int, session: SessionDep) -> TicketOut:
+    row = tickets.get(session=session, ticket_id=ticket_id)
+    if row is None:
+        raise NotFound(f"ticket {ticket_id}")
+    return _ticket_out(session, row)

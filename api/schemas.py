@@ -1,0 +1,130 @@
+"""Request and response bodies of the HTTP API."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from domain.devices import CustomerTier, DeviceInfo, DeviceType, Location
+
+
+class LocationIn(BaseModel):
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+
+
+class DeviceIn(BaseModel):
+    """`POST /devices`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    device_id: str = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.:-]+$")
+    type: DeviceType
+    model: str = Field(min_length=1, max_length=64)
+    customer_id: str = Field(min_length=1, max_length=128)
+    location: LocationIn
+    serial: str | None = None
+    production_batch: str | None = None
+    firmware: str | None = None
+    install_date: date | None = None
+    customer_tier: CustomerTier = CustomerTier.STANDARD
+
+    def to_domain(self) -> DeviceInfo:
+        return DeviceInfo(
+            device_id=self.device_id,
+            type=self.type,
+            model=self.model,
+            customer_id=self.customer_id,
+            location=Location(self.location.lat, self.location.lon),
+            serial=self.serial,
+            production_batch=self.production_batch,
+            firmware=self.firmware,
+            install_date=self.install_date,
+            customer_tier=self.customer_tier,
+        )
+
+
+class DeviceOut(BaseModel):
+    device_id: str
+    type: DeviceType
+    model: str
+    customer_id: str
+    location: LocationIn
+    serial: str | None
+    production_batch: str | None
+    firmware: str | None
+    install_date: date | None
+    customer_tier: CustomerTier
+
+    @classmethod
+    def of(cls, info: DeviceInfo) -> DeviceOut:
+        return cls(
+            device_id=info.device_id,
+            type=info.type,
+            model=info.model,
+            customer_id=info.customer_id,
+            location=LocationIn(lat=info.location.lat, lon=info.location.lon),
+            serial=info.serial,
+            production_batch=info.production_batch,
+            firmware=info.firmware,
+            install_date=info.install_date,
+            customer_tier=info.customer_tier,
+        )
+
+
+class ReadingOut(BaseModel):
+    ts: float
+    seq: int
+    metrics: dict[str, float]
+
+
+class AnomalyOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    device_id: str
+    fault_code: str
+    severity: int
+    detected_at: float
+    onset_at: float
+    confidence: float
+    summary: str
+    evidence: dict[str, Any]
+    ticket_id: int | None
+
+
+class TicketEventOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    at: float | datetime
+    actor: str
+    kind: str
+    from_status: str | None
+    to_status: str | None
+    note: str | None
+    data: dict[str, Any] | None
+
+
+class SlaOut(BaseModel):
+    respond_by: float | datetime | None
+    resolve_by: float | datetime | None
+
+
+class TicketOut(BaseModel):
+    id: int
+    device_id: str
+    fault_code: str
+    severity: int
+    status: str
+    opened_at: float | datetime
+    updated_at: float | datetime | None
+    detected_at: float
+    onset_at: float
+    last_detected_at: float | None
+    occurrences: int
+    diagnosis: dict[str, Any]
+    technician_id: str | None
+    sla: SlaOut
+    timeline: list[TicketEventOut]

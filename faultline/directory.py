@@ -1,0 +1,44 @@
+"""A cached view of which devices are provisioned, for ingest's unknown-device check."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from domain.devices import DeviceType
+from storage import devices
+
+
+class DeviceDirectory:
+    """Answers a device's type from memory; reloads from the database on a miss.
+
+    Reloads are rate-limited so a flood of messages from an unknown device cannot hammer
+    the database; a device provisioned by another process is seen within `refresh_s`.
+    """
+
+    def __init__(self, sessions: sessionmaker[Session], refresh_s: float = 1.0) -> None:
+        self.sessions = sessions
+        self.refresh_s = refresh_s
+        self._types: dict[str, DeviceType] = {}
+        self._loaded_at = float("-inf")
+        self._lock = threading.Lock()
+
+    def lookup(self, device_id: str) -> DeviceType | None:
+        found = self._types.get(device_id)
+        if found is not None:
+            return found
+        with self._lock:
+            if time.monotonic() - self._loaded_at >= self.refresh_s:
+                self._reload()
+        return self._types.get(device_id)
+
+    def add(self, device_id: str, device_type: DeviceType) -> None:
+        """Learn a device this process just provisioned."""
+        self._types[device_id] = device_type
+
+    def _reload(self) -> None:
+        with self.sessions() as session:
+            self._types = devices.types_by_id(session=session)
+        self._loaded_at = time.monotonic()

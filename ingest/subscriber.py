@@ -1,0 +1,116 @@
+"""The MQTT side of ingest: a persistent QoS 1 session whose messages are acknowledged
+only after they are stored.
+
+aiomqtt acknowledges a message as soon as it arrives and discards messages when its
+bounded queue is full, so a crash or an overload would lose readings the broker thinks
+were delivered. paho's `manual_ack` lets ingest send PUBACK after the batch is stored;
+until then the broker keeps the message in the session and redelivers it after a
+reconnect. Blocking in `on_message` when the queue is full pushes back on the broker
+instead of growing memory.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import ssl
+import threading
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+
+from ingest.broker_address import BrokerAddress
+from ingest.messages import RawMessage
+from ingest.stats import IngestStats
+
+log = logging.getLogger(__name__)
+
+
+class Subscriber:
+    """Receives `topics` into `inbox`; call `ack()` for messages once they are stored."""
+
+    def __init__(
+        self,
+        *,
+        address: BrokerAddress,
+        client_id: str,
+        topics: Sequence[str],
+        inbox: queue.Queue[RawMessage],
+        stats: IngestStats,
+        max_inflight: int = 1000,
+        reconnect_delay: tuple[int, int] = (1, 30),
+    ) -> None:
+        self.address = address
+        self.topics = list(topics)
+        self.inbox = inbox
+        self.stats = stats
+        self._accepting = threading.Event()
+        self._client = mqtt.Client(
+            CallbackAPIVersion.VERSION2,
+            client_id=client_id,
+            clean_session=False,
+            manual_ack=True,
+        )
+        self._client.max_inflight_messages_set(max_inflight)
+        self._client.reconnect_delay_set(*reconnect_delay)
+        if address.username:
+            self._client.username_pw_set(address.username, address.password)
+        if address.tls:
+            self._client.tls_set_context(ssl.create_default_context())
+        self._client.on_connect = self._on_connect
+        self._client.on_disconnect = self._on_disconnect
+        self._client.on_message = self._on_message
+
+    def start(self) -> None:
+        """Connect in the background; paho keeps reconnecting with backoff if it fails."""
+        self._accepting.set()
+        self._client.connect_async(self.address.host, self.address.port, keepalive=30)
+        self._client.loop_start()
+
+    def wait_connected(self, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._client.is_connected():
+                return True
+            time.sleep(0.02)
+        return self._client.is_connected()
+
+    def pause(self) -> None:
+        """Stop taking messages; those arriving now stay unacknowledged at the broker."""
+        self._accepting.clear()
+
+    def ack(self, messages: Sequence[RawMessage]) -> None:
+        for message in messages:
+            if message.qos > 0:
+                self._client.ack(message.mid, message.qos)
+
+    def stop(self) -> None:
+        self.pause()
+        self._client.disconnect()
+        self._client.loop_stop()
+        self.stats.connected = False
+
+    def _on_connect(self, client: mqtt.Client, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
+        if reason.is_failure:
+            log.warning("broker %s refused the connection: %s", self.address, reason)
+            return
+        self.stats.connected = True
+        log.info("connected to %s", self.address)
+        client.subscribe([(topic, 1) for topic in self.topics])
+
+    def _on_disconnect(self, _c: mqtt.Client, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
+        self.stats.connected = False
+        if self._accepting.is_set():
+            log.warning("lost broker %s (%s); reconnecting", self.address, reason)
+
+    def _on_message(self, _c: mqtt.Client, _u: Any, msg: mqtt.MQTTMessage) -> None:
+        raw = RawMessage(msg.topic, msg.payload, time.time(), msg.mid, msg.qos)
+        while self._accepting.is_set():
+            try:
+                self.inbox.put(raw, timeout=0.5)
+                return
+            except queue.Full:
+                continue  # backpressure: the broker holds the rest in our session
