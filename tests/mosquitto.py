@@ -24,7 +24,9 @@ class Mosquitto:
             None,
         )
         if binary is None:
-            raise RuntimeError("mosquitto is not installed: run scripts/setup (apt-get install mosquitto)")
+            raise RuntimeError(
+                "mosquitto is not installed: run scripts/setup (apt-get install mosquitto)"
+            )
         self.binary = binary
         self.workdir = workdir
         self.port = port or free_port()

@@ -1,0 +1,122 @@
+"""`faultline` command line: run, sim, demo, eval, bench."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from faultline.settings import Settings
+
+SETTING_FLAGS = {
+    "--mqtt-url": "mqtt_url",
+    "--mqtt-prefix": "mqtt_prefix",
+    "--database-url": "database_url",
+    "--telemetry-url": "telemetry_url",
+    "--telemetry-path": "telemetry_path",
+    "--http-host": "http_host",
+    "--http-port": "http_port",
+    "--admin-token": "admin_token",
+}
+
+
+def add_setting_flags(parser: argparse.ArgumentParser) -> None:
+    """Flags override the FAULTLINE_* variables of the same name."""
+    for flag, field in SETTING_FLAGS.items():
+        parser.add_argument(flag, dest=field, default=None, help=f"(env FAULTLINE_{field.upper()})")
+
+
+def settings_from(args: argparse.Namespace) -> Settings:
+    overrides: dict[str, Any] = {
+        field: getattr(args, field)
+        for field in SETTING_FLAGS.values()
+        if getattr(args, field, None) is not None
+    }
+    return Settings(**overrides)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="faultline", description=__doc__)
+    parser.add_argument("-v", "--verbose", action="store_true")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("run", help="the service: ingest, detection, field service, API")
+    add_setting_flags(run)
+
+    sim = commands.add_parser("sim", help="simulate a fridge fleet and publish it over MQTT")
+    add_setting_flags(sim)
+    add_sim_flags(sim)
+
+    demo = commands.add_parser("demo", help="embedded broker + simulator + service + API")
+    add_setting_flags(demo)
+    demo.add_argument("--devices", type=int, default=12)
+    demo.add_argument("--speed", type=float, default=600.0, help="event time per wall second")
+    demo.add_argument("--days", type=float, default=2.0, help="simulated history to play")
+    demo.add_argument("--workdir", type=Path, default=Path("./faultline-demo"))
+    demo.add_argument("--exit-after", type=float, default=None, help="stop after N seconds")
+
+    evaluate = commands.add_parser("eval", help="detection quality on labelled data")
+    what = evaluate.add_subparsers(dest="what", required=True)
+    nab = what.add_parser("nab", help="run the generic detector over NAB-style CSVs")
+    nab.add_argument("data_dir", type=Path)
+    nab.add_argument("out_dir", type=Path)
+    nab_score = what.add_parser("nab-score", help="score a results folder the way NAB does")
+    nab_score.add_argument("results_dir", type=Path)
+    nab_score.add_argument("--labels", type=Path, required=True, help="labels_windows.json")
+    nab_score.add_argument("--profile", default="standard")
+    nab_score.add_argument("--profiles", type=Path, default=None, help="profiles.json")
+    return parser
+
+
+def add_sim_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--devices", type=int, default=20)
+    parser.add_argument("--days", type=float, default=3.0)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--faulty", type=float, default=0.2, help="share of units with a fault")
+    parser.add_argument("--speed", type=float, default=None, help="N× real time; default: as fast as possible")
+    parser.add_argument("--start", type=float, default=None, help="first event time (Unix s)")
+    parser.add_argument("--api-url", default=None, help="provision the fleet here first")
+    parser.add_argument("--ground-truth", type=Path, default=Path("ground_truth.jsonl"))
+    parser.add_argument("--plot", type=Path, default=None, help="write a PNG of units and exit")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    if args.command == "run":
+        from faultline.commands import run_service
+
+        return run_service(settings_from(args))
+    if args.command == "sim":
+        from faultline.simulate import run_sim
+
+        return run_sim(settings_from(args), args)
+    if args.command == "demo":
+        from faultline.demo import run_demo
+
+        return run_demo(settings_from(args), args)
+    if args.command == "eval":
+        return run_eval(args)
+    return 2
+
+
+def run_eval(args: argparse.Namespace) -> int:
+    from faultline import eval_nab
+
+    if args.what == "nab":
+        return eval_nab.run_nab(args.data_dir, args.out_dir)
+    if args.what == "nab-score":
+        report = eval_nab.score_nab(args.results_dir, args.labels, args.profile, args.profiles)
+        print(eval_nab.format_report(report))
+        return 0
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
