@@ -29,7 +29,9 @@ def create_app(context: ApiContext) -> FastAPI:
         ok = all(passed for passed, _ in checks.values())
         body = {
             "status": "ok" if ok else "degraded",
-            "checks": {name: {"ok": passed, "detail": detail} for name, (passed, detail) in checks.items()},
+            "checks": {
+                name: {"ok": passed, "detail": detail} for name, (passed, detail) in checks.items()
+            },
         }
         return JSONResponse(body, status_code=200 if ok else 503)
 

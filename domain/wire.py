@@ -136,7 +136,9 @@ def _parse_ts(value: float | str) -> float:
         try:
             parsed = datetime.fromisoformat(value)
         except ValueError:
-            raise PayloadRejected(RejectReason.BAD_SCHEMA, f"ts {value!r} is not RFC 3339") from None
+            raise PayloadRejected(
+                RejectReason.BAD_SCHEMA, f"ts {value!r} is not RFC 3339"
+            ) from None
         if parsed.tzinfo is None:
             raise PayloadRejected(RejectReason.BAD_SCHEMA, f"ts {value!r} has no UTC offset")
         return parsed.timestamp()

@@ -9,12 +9,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from detection.engine import DetectionEngine
 from domain import Anomaly
+from faultline.directory import DeviceDirectory
 from fieldservice import tickets
 from ingest.messages import Batch
 from storage import dead_letters
 from storage.telemetry import TelemetryStore
-
-from faultline.directory import DeviceDirectory
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +46,9 @@ class Pipeline:
             if batch.dead_letters:
                 dead_letters.add_many(session=session, letters=batch.dead_letters)
             for anomaly in anomalies:
-                _, created = tickets.open_or_update(session=session, anomaly=anomaly, now=time.time())
+                _, created = tickets.open_or_update(
+                    session=session, anomaly=anomaly, now=time.time()
+                )
                 self.tickets_opened += int(created)
                 if created:
                     log.info("ticket opened: %s %s", anomaly.device_id, anomaly.fault_code)

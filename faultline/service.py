@@ -16,6 +16,10 @@ from api.app import create_app
 from api.context import ApiContext
 from detection.engine import DetectionEngine
 from domain.wire import Channel, subscription_for
+from faultline.directory import DeviceDirectory
+from faultline.pipeline import Pipeline
+from faultline.settings import Settings
+from faultline.telemetry_backend import open_telemetry_store
 from ingest.broker_address import BrokerAddress
 from ingest.messages import RawMessage
 from ingest.stats import IngestStats
@@ -24,11 +28,6 @@ from ingest.validation import Validator
 from ingest.worker import IngestWorker
 from storage.database import make_engine, make_session_factory, migrate
 from storage.telemetry import TelemetryStore
-
-from faultline.directory import DeviceDirectory
-from faultline.pipeline import Pipeline
-from faultline.settings import Settings
-from faultline.telemetry_backend import open_telemetry_store
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +54,10 @@ class Service:
         self.subscriber = Subscriber(
             address=BrokerAddress.parse(self.settings.mqtt_url),
             client_id=self.settings.mqtt_client_id,
-            topics=[subscription_for(channel, prefix) for channel in (Channel.TELEMETRY, Channel.EVENTS, Channel.STATUS)],
+            topics=[
+                subscription_for(channel, prefix)
+                for channel in (Channel.TELEMETRY, Channel.EVENTS, Channel.STATUS)
+            ],
             inbox=inbox,
             stats=self.stats,
         )

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+from faultline.settings import Settings
 from storage.embedded_telemetry import EmbeddedTelemetryStore
 from storage.telemetry import TelemetryError, TelemetryStore
-
-from faultline.settings import Settings
 
 
 def open_telemetry_store(settings: Settings) -> TelemetryStore:

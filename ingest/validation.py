@@ -94,7 +94,9 @@ class Validator:
     def _status(self, device_id: str, message: RawMessage) -> StatusChange:
         text = message.payload.decode("utf-8", "replace").strip().lower()
         if text not in ("online", "offline"):
-            raise PayloadRejected(RejectReason.BAD_SCHEMA, f"status {text[:40]!r} is not online/offline")
+            raise PayloadRejected(
+                RejectReason.BAD_SCHEMA, f"status {text[:40]!r} is not online/offline"
+            )
         return StatusChange(device_id, text == "online", message.received_at)
 
     def _check_not_future(self, ts: float, received_at: float) -> None:
