@@ -12,7 +12,8 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from faultline.service import Service
 from faultline.settings import Settings
-from tests.mosquitto import Mosquitto, free_port
+from faultline.sockets import free_port
+from tests.mosquitto import Mosquitto
 
 TOKEN = "test-operator-token"
 
