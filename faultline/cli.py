@@ -76,7 +76,9 @@ def add_sim_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--days", type=float, default=3.0)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--faulty", type=float, default=0.2, help="share of units with a fault")
-    parser.add_argument("--speed", type=float, default=None, help="N× real time; default: as fast as possible")
+    parser.add_argument(
+        "--speed", type=float, default=None, help="N× real time; default: as fast as possible"
+    )
     parser.add_argument("--start", type=float, default=None, help="first event time (Unix s)")
     parser.add_argument("--api-url", default=None, help="provision the fleet here first")
     parser.add_argument("--ground-truth", type=Path, default=Path("ground_truth.jsonl"))

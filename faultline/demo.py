@@ -64,8 +64,10 @@ def run_demo(settings: Settings, args: argparse.Namespace) -> int:
     service.start()
     print(f"Faultline demo: API on {service.base_url}, broker {settings.mqtt_url}")
     print(f"operator token: {service.settings.admin_token}")
-    print(f"try: curl -H 'Authorization: Bearer {service.settings.admin_token}' "
-          f"{service.base_url}/api/v1/tickets")
+    print(
+        f"try: curl -H 'Authorization: Bearer {service.settings.admin_token}' "
+        f"{service.base_url}/api/v1/tickets"
+    )
 
     start_ts = time.time() - args.days * DAY
     onset = start_ts + 600
@@ -130,9 +132,10 @@ def _watch(
                 )
         if now - last_report >= 10:
             stats = service.stats.snapshot()
+            rate = stats["stored"] / (now - wall_start)
             print(
-                f"[{now - wall_start:5.1f}s] ingested {stats['stored']} readings "
-                f"({stats['stored'] / (now - wall_start):.0f}/s), rejected {stats['rejected_total']}"
+                f"[{now - wall_start:5.1f}s] ingested {stats['stored']} readings ({rate:.0f}/s), "
+                f"rejected {stats['rejected_total']}"
             )
             last_report = now
         if exit_after is not None and now - wall_start >= exit_after:

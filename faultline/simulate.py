@@ -27,7 +27,9 @@ class SimPlan:
     duration_s: float
 
 
-def plan(*, devices: int, days: float, seed: int, faulty_share: float, start: float | None) -> SimPlan:
+def plan(
+    *, devices: int, days: float, seed: int, faulty_share: float, start: float | None
+) -> SimPlan:
     """A fleet whose event time ends now (so no reading is from the future) unless `start`."""
     duration = days * DAY
     start_ts = start if start is not None else time.time() - duration
