@@ -32,15 +32,19 @@ from ingest.broker_address import BrokerAddress
 LIVE_DAYS = 30.0
 
 
-def paced(stream: Iterable[Reading], *, first_ts: float, speed: float) -> Iterator[Reading]:
+def paced(
+    stream: Iterable[Reading], *, first_ts: float, speed: float, stop: threading.Event
+) -> Iterator[Reading]:
     """Replays `stream` at `speed`× until event time reaches the wall clock, then live."""
     wall_start = time.time()
     for reading in stream:
+        if stop.is_set():
+            return
         # Never before its own event time: once history has caught up, it runs live.
         due = max(wall_start + (reading.ts - first_ts) / speed, reading.ts)
         delay = due - time.time()
-        if delay > 0:
-            time.sleep(delay)
+        if delay > 0 and stop.wait(delay):
+            return
         yield reading
 
 
@@ -86,14 +90,14 @@ def run_demo(settings: Settings, args: argparse.Namespace) -> int:
 
     address = BrokerAddress.parse(settings.mqtt_url)
     stream = readings(fleet, start_ts=start_ts, duration_s=(args.days + LIVE_DAYS) * DAY)
+    stop = threading.Event()
     publisher = threading.Thread(
         target=publish,
-        args=(paced(stream, first_ts=start_ts, speed=args.speed),),
+        args=(paced(stream, first_ts=start_ts, speed=args.speed, stop=stop),),
         kwargs={"host": address.host, "port": address.port, "prefix": settings.mqtt_prefix},
         name="simulator",
         daemon=True,
     )
-    stop = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     wall_start = time.time()
@@ -101,6 +105,8 @@ def run_demo(settings: Settings, args: argparse.Namespace) -> int:
     try:
         _watch(service, onsets, wall_start, stop, args.exit_after)
     finally:
+        stop.set()
+        publisher.join(30)
         service.stop()
         if broker is not None:
             broker.stop()

@@ -36,7 +36,10 @@ def bad_messages(now: float) -> dict[RejectReason, tuple[str, bytes]]:
         RejectReason.BAD_JSON: (TOPIC, b'{"ts": 17640, "seq": '),
         RejectReason.MISSING_FIELDS: (TOPIC, body(ts=now, seq=900)),
         RejectReason.BAD_SCHEMA: (TOPIC, body(ts=now, seq="nine", metrics=ok_metrics)),
-        RejectReason.NON_FINITE: (TOPIC, b'{"ts": %d, "seq": 901, "metrics": {"cabinet_temp_c": NaN}}' % now),
+        RejectReason.NON_FINITE: (
+            TOPIC,
+            b'{"ts": %d, "seq": 901, "metrics": {"cabinet_temp_c": NaN}}' % now,
+        ),
         RejectReason.FUTURE_TIMESTAMP: (TOPIC, body(ts=now + 86400, seq=902, metrics=ok_metrics)),
         RejectReason.UNKNOWN_DEVICE: (
             "devices/fridge-9999/telemetry",
@@ -69,8 +72,10 @@ def test_every_reason_is_dead_lettered_and_every_good_reading_kept(
             good_count = 2 * len(bad)
 
             wait_until(
-                lambda: service.telemetry.count("fridge-0001") == good_count
-                and sum(service.stats.snapshot()["rejected"].values()) == len(bad),
+                lambda: (
+                    service.telemetry.count("fridge-0001") == good_count
+                    and sum(service.stats.snapshot()["rejected"].values()) == len(bad)
+                ),
                 timeout=20,
                 what="good readings stored and bad ones rejected",
             )

@@ -24,7 +24,9 @@ TOTAL = 6000
 
 
 def message(seq: int, start: float) -> tuple[str, bytes]:
-    reading = Reading("fridge-0001", start + seq * 10.0, seq, {"cabinet_temp_c": 4.0, "power_w": 90.0})
+    reading = Reading(
+        "fridge-0001", start + seq * 10.0, seq, {"cabinet_temp_c": 4.0, "power_w": 90.0}
+    )
     return "devices/fridge-0001/telemetry", encode_reading(reading)
 
 
