@@ -1,0 +1,371 @@
+"""Event-time detectors for fridge faults: one object per device and fault, O(1) state each.
+
+`CompressorFailureDetector` catches a compressor that stopped starting (CRITICAL);
+`TempDriftDetector` catches cooling capacity fading away, the compressor working ever
+harder and still losing ground (HIGH). Both read only what a reading carries, ignore
+readings older than the last one they used, and keep all thresholds in a `FridgeProfile`.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, ClassVar, TypeVar
+
+from detection.catalog import diagnosis_for
+from detection.profiles import FridgeProfile
+from domain import Anomaly, FaultCode, Reading, Severity
+
+D = TypeVar("D", bound="_Detector")
+
+
+def _alpha(dt: float, tau: float, cap: float) -> float:
+    """EWMA weight of a sample that stands for `dt` seconds (at most `cap`)."""
+    return 1.0 - math.exp(-min(dt, cap) / tau)
+
+
+class _Detector:
+    """Shared plumbing: the profile, the state hand-off, the latch."""
+
+    fault_code: ClassVar[FaultCode]
+    severity: ClassVar[Severity]
+    _state_fields: ClassVar[tuple[str, ...]]
+
+    def __init__(self, profile: FridgeProfile | None = None) -> None:
+        self.profile = profile if profile is not None else FridgeProfile()
+
+    def state(self) -> dict[str, Any]:
+        """Everything learned so far, JSON-ready; `from_state` resumes from it."""
+        return {name: getattr(self, name + "_") for name in self._state_fields}
+
+    @classmethod
+    def from_state(cls: type[D], profile: FridgeProfile | None, state: dict[str, Any]) -> D:
+        detector = cls(profile)
+        for name in cls._state_fields:
+            if name in state:
+                setattr(detector, name + "_", state[name])
+        return detector
+
+    def _anomaly(
+        self,
+        reading: Reading,
+        *,
+        onset_at: float,
+        confidence: float,
+        summary: str,
+        evidence: dict[str, Any],
+    ) -> Anomaly:
+        return Anomaly(
+            device_id=reading.device_id,
+            fault_code=self.fault_code,
+            severity=self.severity,
+            detected_at=reading.ts,
+            onset_at=onset_at,
+            confidence=round(min(max(confidence, 0.0), 1.0), 3),
+            summary=summary,
+            evidence=evidence,
+            diagnosis=diagnosis_for(self.fault_code),
+        )
+
+
+class CompressorFailureDetector(_Detector):
+    """The compressor has stayed off far longer than any off period or defrost, while the
+    cabinet sits well above setpoint and keeps warming: it is not starting.
+
+    >>> from domain import Reading
+    >>> detector = CompressorFailureDetector()
+    >>> found = []
+    >>> for minute in range(0, 181):  # off for three hours, cabinet 4 °C -> 8.5 °C
+    ...     metrics = {"cabinet_temp_c": 4.0 + 0.025 * minute, "setpoint_c": 4.0,
+    ...                "compressor_on": 0}
+    ...     anomaly = detector.update(Reading("f-1", 60.0 * minute, minute, metrics))
+    ...     found += [anomaly] if anomaly else []
+    >>> [(a.fault_code.value, a.detected_at / 60) for a in found]
+    [('FRIDGE_COMPRESSOR_FAILURE', 115.0)]
+    """
+
+    fault_code = FaultCode.FRIDGE_COMPRESSOR_FAILURE
+    severity = Severity.CRITICAL
+    _state_fields = (
+        "last_ts",
+        "cabinet",
+        "last_on_ts",
+        "run_start",
+        "observed_since",
+        "coldest",
+        "cabinet_at_start",
+        "freezer_at_start",
+        "warm_since",
+        "latched",
+    )
+
+    def __init__(self, profile: FridgeProfile | None = None) -> None:
+        super().__init__(profile)
+        self.last_ts_: float | None = None
+        self.cabinet_: float | None = None  # cabinet temperature, door spikes smoothed off
+        self.last_on_ts_: float | None = None
+        self.run_start_: float | None = None  # first reading of the current off run
+        self.observed_since_: float | None = None  # ...watched without a gap since
+        self.coldest_: float | None = None
+        self.cabinet_at_start_: float | None = None
+        self.freezer_at_start_: float | None = None
+        self.warm_since_: float | None = None
+        self.latched_ = False
+
+    def update(self, reading: Reading) -> Anomaly | None:
+        """Learn from one reading; return an anomaly when it confirms a failed compressor."""
+        p = self.profile
+        ts = reading.ts
+        if self.last_ts_ is not None and ts <= self.last_ts_:
+            return None  # late or repeated: event time has moved past it
+        cabinet = reading.get("cabinet_temp_c")
+        compressor = reading.get("compressor_on")
+        if cabinet is None or compressor is None:
+            return None
+        setpoint = reading.get("setpoint_c")
+        if setpoint is None:
+            setpoint = p.default_setpoint_c
+        gap = self.last_ts_ is not None and ts - self.last_ts_ > p.max_gap_s
+        if self.cabinet_ is None or self.last_ts_ is None or gap:
+            self.cabinet_ = cabinet
+        else:
+            weight = _alpha(ts - self.last_ts_, p.compressor_cabinet_tau_s, p.max_sample_weight_s)
+            self.cabinet_ += weight * (cabinet - self.cabinet_)
+        self.last_ts_ = ts
+        smoothed = self.cabinet_
+
+        if compressor >= 0.5:
+            self.last_on_ts_ = ts
+            self.run_start_ = self.observed_since_ = self.warm_since_ = None
+            self.coldest_ = self.cabinet_at_start_ = self.freezer_at_start_ = None
+            self.latched_ = False
+            return None
+
+        if self.run_start_ is None:
+            self.run_start_ = self.observed_since_ = ts
+            self.coldest_ = smoothed
+            self.cabinet_at_start_ = cabinet
+            self.freezer_at_start_ = reading.get("freezer_temp_c")
+        elif gap or self.observed_since_ is None or self.coldest_ is None:
+            # Unwatched time proves nothing (a power cut looks like an off compressor).
+            self.observed_since_ = ts
+            self.coldest_ = smoothed
+            self.warm_since_ = None
+        self.coldest_ = min(self.coldest_, smoothed)
+        if smoothed >= setpoint + p.compressor_warm_margin_c:
+            if self.warm_since_ is None:
+                self.warm_since_ = ts
+        else:
+            self.warm_since_ = None
+
+        if self.latched_:
+            if smoothed <= setpoint + p.compressor_clear_margin_c:
+                self.latched_ = False
+            return None
+        off_for = ts - self.observed_since_
+        warm_for = 0.0 if self.warm_since_ is None else ts - self.warm_since_
+        rise = smoothed - self.coldest_
+        if (
+            off_for < p.compressor_min_off_run_s
+            or warm_for < p.compressor_warm_hold_s
+            or rise < p.compressor_rise_c
+        ):
+            return None
+        self.latched_ = True
+        excess = smoothed - setpoint
+        confidence = (
+            0.7
+            + 0.1 * min((excess - p.compressor_warm_margin_c) / 2.0, 1.0)
+            + 0.15 * min(off_for / p.compressor_min_off_run_s - 1.0, 1.0)
+        )
+        onset = self.run_start_
+        freezer = reading.get("freezer_temp_c")
+        return self._anomaly(
+            reading,
+            onset_at=onset,
+            confidence=confidence,
+            summary=(
+                f"Compressor has not run for {(ts - onset) / 60:.0f} min while the cabinet "
+                f"warmed to {smoothed:.1f} °C (setpoint {setpoint:.1f} °C): it is not starting."
+            ),
+            evidence={
+                "metric": "compressor_on",
+                "observed": 0,
+                "off_run_min": round((ts - onset) / 60, 1),
+                "normal_max_off_min": round(p.compressor_min_off_run_s / 60, 1),
+                "window_start": onset,
+                "window_end": ts,
+                "last_compressor_on_at": self.last_on_ts_,
+                "setpoint_c": setpoint,
+                "baseline_cabinet_c": self.cabinet_at_start_,
+                "observed_cabinet_c": round(smoothed, 2),
+                "delta_cabinet_c": round(smoothed - (self.cabinet_at_start_ or smoothed), 2),
+                "freezer_at_start_c": self.freezer_at_start_,
+                "observed_freezer_c": freezer,
+                "power_w": reading.get("power_w"),
+                "duty_cycle": 0.0,
+            },
+        )
+
+
+class TempDriftDetector(_Detector):
+    """The smoothed cabinet temperature stays above setpoint while the compressor runs
+    nearly all the time: it is working flat out and still losing ground (cooling capacity
+    is fading). A stopped compressor (duty ~0) is not this fault.
+
+    >>> from domain import Reading
+    >>> detector = TempDriftDetector()
+    >>> found = []
+    >>> for minute in range(0, 12 * 60):  # a normal morning, then running flat out and warm
+    ...     broken = minute >= 5 * 60
+    ...     metrics = {"cabinet_temp_c": 7.0 if broken else 4.0, "setpoint_c": 4.0,
+    ...                "compressor_on": 1 if broken or minute % 3 == 0 else 0}
+    ...     anomaly = detector.update(Reading("f-1", 60.0 * minute, minute, metrics))
+    ...     found += [anomaly] if anomaly else []
+    >>> [(a.fault_code.value, round(a.detected_at / 3600, 1)) for a in found]
+    [('FRIDGE_TEMP_DRIFT', 10.8)]
+    """
+
+    fault_code = FaultCode.FRIDGE_TEMP_DRIFT
+    severity = Severity.HIGH
+    _state_fields = (
+        "first_ts",
+        "last_ts",
+        "cabinet",
+        "freezer",
+        "duty",
+        "baseline_duty",
+        "baseline_offset",
+        "setpoint",
+        "grace_until",
+        "cusum",
+        "cusum_zero_at",
+        "condition_since",
+        "latched",
+        "clear_since",
+    )
+
+    def __init__(self, profile: FridgeProfile | None = None) -> None:
+        super().__init__(profile)
+        self.first_ts_: float | None = None
+        self.last_ts_: float | None = None
+        self.cabinet_: float | None = None  # EWMA, hours
+        self.freezer_: float | None = None
+        self.duty_ = self.profile.drift_duty_prior  # EWMA of compressor_on
+        self.baseline_duty_ = self.profile.drift_duty_prior  # slow, while behaving normally
+        self.baseline_offset_ = 0.0  # slow cabinet minus setpoint, while behaving normally
+        self.setpoint_: float | None = None
+        self.grace_until_: float | None = None
+        self.cusum_ = 0.0  # duty above baseline, accumulated in hours
+        self.cusum_zero_at_: float | None = None  # last time it stood at zero
+        self.condition_since_: float | None = None
+        self.latched_ = False
+        self.clear_since_: float | None = None
+
+    def update(self, reading: Reading) -> Anomaly | None:
+        """Learn from one reading; return an anomaly when it confirms a temperature drift."""
+        p = self.profile
+        ts = reading.ts
+        if self.last_ts_ is not None and ts <= self.last_ts_:
+            return None
+        cabinet = reading.get("cabinet_temp_c")
+        compressor = reading.get("compressor_on")
+        if cabinet is None or compressor is None:
+            return None
+        setpoint = reading.get("setpoint_c")
+        if setpoint is None:
+            setpoint = p.default_setpoint_c
+        freezer = reading.get("freezer_temp_c")
+        running = 1.0 if compressor >= 0.5 else 0.0
+        if self.last_ts_ is None or self.cabinet_ is None or self.first_ts_ is None:
+            self.first_ts_ = self.last_ts_ = ts
+            self.cabinet_, self.freezer_, self.setpoint_ = cabinet, freezer, setpoint
+            self.cusum_zero_at_ = ts
+            return None
+        dt = ts - self.last_ts_
+        cap = p.max_sample_weight_s
+        self.cabinet_ += _alpha(dt, p.drift_cabinet_tau_s, cap) * (cabinet - self.cabinet_)
+        if freezer is not None:
+            if self.freezer_ is None:
+                self.freezer_ = freezer
+            self.freezer_ += _alpha(dt, p.drift_cabinet_tau_s, cap) * (freezer - self.freezer_)
+        self.duty_ += _alpha(dt, p.drift_duty_tau_s, cap) * (running - self.duty_)
+        self.last_ts_ = ts
+        if dt > p.max_gap_s:
+            self.condition_since_ = None  # persistence must be seen, not assumed
+        if self.setpoint_ is None or abs(setpoint - self.setpoint_) > 0.05:
+            # Someone turned the dial: the pull-down to the new setpoint is not a fault.
+            self.grace_until_ = ts + p.setpoint_change_grace_s
+            self.condition_since_ = None
+            self.setpoint_ = setpoint
+        excess = self.cabinet_ - setpoint
+
+        step_h = min(dt, cap) / 3600.0
+        self.cusum_ = max(
+            0.0,
+            self.cusum_ + (self.duty_ - self.baseline_duty_ - p.drift_onset_allowance) * step_h,
+        )
+        if self.cusum_ == 0.0:
+            # Behaving as usual: this is what the device's normal looks like.
+            self.cusum_zero_at_ = ts
+            slow = _alpha(dt, p.drift_baseline_tau_s, cap)
+            self.baseline_duty_ += slow * (running - self.baseline_duty_)
+            self.baseline_offset_ += slow * (excess - self.baseline_offset_)
+
+        if self.latched_:
+            # The episode ends only after a sustained return to normal (hysteresis in
+            # level and in time), so a cool night does not re-open the same fault.
+            if self.duty_ < p.drift_clear_duty and excess < p.drift_clear_margin_c:
+                if self.clear_since_ is None:
+                    self.clear_since_ = ts
+                if ts - self.clear_since_ >= p.drift_clear_hold_s:
+                    self.latched_ = False
+                    self.clear_since_ = None
+            else:
+                self.clear_since_ = None
+            return None
+        settled = ts - self.first_ts_ >= p.drift_warmup_s
+        in_grace = self.grace_until_ is not None and ts < self.grace_until_
+        if (
+            not settled
+            or in_grace
+            or excess < p.drift_margin_c
+            or self.duty_ < p.drift_duty_threshold
+        ):
+            self.condition_since_ = None
+            return None
+        if self.condition_since_ is None:
+            self.condition_since_ = ts
+        if ts - self.condition_since_ < p.drift_confirm_s:
+            return None
+        self.latched_ = True
+        onset = min(self.cusum_zero_at_ or self.condition_since_, self.condition_since_)
+        confidence = (
+            0.6
+            + 0.2 * min((self.duty_ - p.drift_duty_threshold) / (1.0 - p.drift_duty_threshold), 1.0)
+            + 0.15 * min((excess - p.drift_margin_c) / 2.0, 1.0)
+        )
+        baseline_cabinet = setpoint + self.baseline_offset_
+        return self._anomaly(
+            reading,
+            onset_at=onset,
+            confidence=confidence,
+            summary=(
+                f"Cabinet averaging {self.cabinet_:.1f} °C (setpoint {setpoint:.1f} °C) while "
+                f"the compressor runs {self.duty_:.0%} of the time (normally "
+                f"{self.baseline_duty_:.0%}): cooling capacity is falling."
+            ),
+            evidence={
+                "metric": "cabinet_temp_c",
+                "setpoint_c": setpoint,
+                "baseline": round(baseline_cabinet, 2),
+                "observed": round(self.cabinet_, 2),
+                "delta": round(self.cabinet_ - baseline_cabinet, 2),
+                "duty_cycle": round(self.duty_, 3),
+                "baseline_duty_cycle": round(self.baseline_duty_, 3),
+                "observed_freezer_c": None if self.freezer_ is None else round(self.freezer_, 2),
+                "window_start": onset,
+                "condition_since": self.condition_since_,
+                "window_end": ts,
+                "smoothing_tau_h": p.drift_cabinet_tau_s / 3600,
+            },
+        )

@@ -1,0 +1,127 @@
+"""Injected faults: what breaks in a simulated fridge, when, and the ground-truth labels.
+
+A `FaultSpec` says which fault a unit gets and when it starts; the shape functions turn
+it into the physical inputs the thermal model uses (cooling capacity left, whether the
+compressor can start). `GroundTruth` records are the labels detection is graded against.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from domain import FaultCode
+
+FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
+
+# The fault shapes the fridge simulator can produce.
+FRIDGE_FAULTS: tuple[FaultCode, ...] = (
+    FaultCode.FRIDGE_COMPRESSOR_FAILURE,
+    FaultCode.FRIDGE_TEMP_DRIFT,
+)
+
+# Refrigerant leak: how long the charge takes to bleed down at severity 1, and the
+# cooling capacity left at the end (a nearly empty circuit still moves a little heat).
+DRIFT_RAMP_S = 36 * 3600.0
+DRIFT_FLOOR_AT_FULL_SEVERITY = 0.2
+
+
+class FaultSpecError(ValueError):
+    """A fault the fridge simulator cannot inject."""
+
+
+@dataclass(frozen=True, slots=True)
+class FaultSpec:
+    """Inject `code` into one unit from `onset_ts` (event time); `severity` in (0, 1] scales it."""
+
+    code: FaultCode
+    onset_ts: float
+    severity: float = 1.0
+
+    def __post_init__(self) -> None:
+        if self.code not in FRIDGE_FAULTS:
+            raise FaultSpecError(
+                f"the fridge simulator injects {', '.join(FRIDGE_FAULTS)}; not {self.code}"
+            )
+        if not 0.0 < self.severity <= 1.0:
+            raise FaultSpecError(f"severity must be in (0, 1], got {self.severity}")
+
+
+def capacity_fraction(fault: FaultSpec | None, ts: FloatArray) -> FloatArray:
+    """Cooling capacity left (1 = as built) at each event time in `ts`.
+
+    A refrigerant leak (`FRIDGE_TEMP_DRIFT`) loses little at first and then faster as the
+    charge falls below what the evaporator needs: capacity follows 1 - depth * x**2 over
+    the ramp, x the fraction of the ramp elapsed.
+    """
+    out = np.ones_like(ts, dtype=np.float64)
+    if fault is None or fault.code is not FaultCode.FRIDGE_TEMP_DRIFT:
+        return out
+    depth = (1.0 - DRIFT_FLOOR_AT_FULL_SEVERITY) * fault.severity
+    x = np.clip((ts - fault.onset_ts) / DRIFT_RAMP_S, 0.0, 1.0)
+    return out - depth * x * x
+
+
+def compressor_ok(fault: FaultSpec | None, ts: FloatArray) -> BoolArray:
+    """Whether the compressor can run at each event time (False once it has failed)."""
+    if fault is None or fault.code is not FaultCode.FRIDGE_COMPRESSOR_FAILURE:
+        return np.ones_like(ts, dtype=np.bool_)
+    return np.asarray(ts < fault.onset_ts)
+
+
+@dataclass(frozen=True, slots=True)
+class GroundTruth:
+    """The label for one injected fault: `end_ts` is None while it is still present."""
+
+    device_id: str
+    fault_code: FaultCode
+    onset_ts: float
+    end_ts: float | None = None
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "device_id": self.device_id,
+            "fault_code": self.fault_code.value,
+            "onset_ts": self.onset_ts,
+            "end_ts": self.end_ts,
+        }
+
+    @classmethod
+    def from_dict(cls, row: dict[str, object]) -> GroundTruth:
+        end = row.get("end_ts")
+        return cls(
+            device_id=str(row["device_id"]),
+            fault_code=FaultCode(str(row["fault_code"])),
+            onset_ts=float(row["onset_ts"]),  # type: ignore[arg-type]
+            end_ts=None if end is None else float(end),  # type: ignore[arg-type]
+        )
+
+
+def write_ground_truth(path: str | Path, records: Iterable[GroundTruth]) -> int:
+    """Write the labels as JSON Lines, one record a line; returns how many were written."""
+    count = 0
+    with Path(path).open("w", encoding="utf-8") as out:
+        for record in records:
+            out.write(json.dumps(record.as_dict(), sort_keys=True) + "\n")
+            count += 1
+    return count
+
+
+def read_ground_truth(path: str | Path) -> list[GroundTruth]:
+    """Read labels written by `write_ground_truth` (blank lines are skipped)."""
+    records = []
+    with Path(path).open(encoding="utf-8") as src:
+        for number, line in enumerate(src, start=1):
+            if not line.strip():
+                continue
+            try:
+                records.append(GroundTruth.from_dict(json.loads(line)))
+            except (ValueError, KeyError, TypeError) as exc:
+                raise ValueError(f"{path}:{number}: not a ground-truth record ({exc})") from exc
+    return records

@@ -1,0 +1,61 @@
+"""Register simulated devices with a running Faultline over its HTTP API."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from device_sim.publisher import SimulatorError
+from domain import DeviceInfo
+
+
+@dataclass(frozen=True, slots=True)
+class ProvisionStats:
+    """How many devices were created, and how many Faultline already knew (409)."""
+
+    created: int
+    existing: int
+
+
+def device_payload(device: DeviceInfo) -> dict[str, Any]:
+    """The `POST /api/v1/devices` body for one device."""
+    return {
+        "device_id": device.device_id,
+        "type": device.type.value,
+        "model": device.model,
+        "customer_id": device.customer_id,
+        "location": {"lat": device.location.lat, "lon": device.location.lon},
+        "serial": device.serial,
+        "install_date": device.install_date.isoformat() if device.install_date else None,
+        "customer_tier": device.customer_tier.value,
+    }
+
+
+def provision(
+    devices: Iterable[DeviceInfo], *, base_url: str, token: str, timeout_s: float = 10.0
+) -> ProvisionStats:
+    """POST each device to `{base_url}/api/v1/devices`; a 409 (already there) is fine."""
+    created = existing = 0
+    headers = {"Authorization": f"Bearer {token}"}
+    url = base_url.rstrip("/") + "/api/v1/devices"
+    with httpx.Client(headers=headers, timeout=timeout_s) as client:
+        for device in devices:
+            try:
+                response = client.post(url, json=device_payload(device))
+            except httpx.HTTPError as exc:
+                raise SimulatorError(
+                    f"cannot provision {device.device_id} at {url}: {exc}"
+                ) from exc
+            if response.status_code == httpx.codes.CONFLICT:
+                existing += 1
+            elif response.is_success:
+                created += 1
+            else:
+                raise SimulatorError(
+                    f"provisioning {device.device_id} failed: HTTP {response.status_code} "
+                    f"{response.text[:300]}"
+                )
+    return ProvisionStats(created=created, existing=existing)

@@ -1,0 +1,82 @@
+"""The detection engine: lazy per-device detectors, and a state that survives a hand-off."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from detection.engine import DetectionEngine, DetectionStateError
+from detection.profiles import FridgeProfile
+from device_sim.faults import FaultSpec
+from device_sim.fleet import build_fridge_fleet
+from device_sim.scenario import readings
+from domain import Anomaly, DeviceType, FaultCode, Reading
+from tests.detection.conftest import DAY, HOUR, START
+
+
+@pytest.fixture(scope="module")
+def stream() -> list[Reading]:
+    fleet = build_fridge_fleet(
+        count=4,
+        seed=303,
+        start_ts=START,
+        faults={
+            "fridge-0001": FaultSpec(FaultCode.FRIDGE_COMPRESSOR_FAILURE, START + 20 * HOUR),
+            "fridge-0002": FaultSpec(FaultCode.FRIDGE_TEMP_DRIFT, START + 2 * HOUR),
+        },
+    )
+    return list(readings(fleet, start_ts=START, duration_s=3 * DAY))
+
+
+def _process(engine: DetectionEngine, rows: list[Reading]) -> list[Anomaly]:
+    return [a for r in rows for a in engine.process(DeviceType.FRIDGE, r)]
+
+
+def test_engine_finds_each_fault_on_its_device(stream: list[Reading]) -> None:
+    engine = DetectionEngine()
+    found = _process(engine, stream)
+    assert [(a.device_id, a.fault_code) for a in found] == [
+        ("fridge-0001", FaultCode.FRIDGE_COMPRESSOR_FAILURE),
+        ("fridge-0002", FaultCode.FRIDGE_TEMP_DRIFT),
+    ]
+    assert engine.device_count == 4
+
+
+@pytest.mark.parametrize("cut_hours", [20.5, 21.3, 40.0, 60.0])
+def test_engine_state_hand_off_mid_stream_gives_identical_results(
+    stream: list[Reading], cut_hours: float
+) -> None:
+    whole = _process(DetectionEngine(), stream)
+    cut = next(i for i, r in enumerate(stream) if r.ts >= START + cut_hours * HOUR)
+    first = DetectionEngine()
+    before = _process(first, stream[:cut])
+    saved = json.loads(json.dumps(first.state()))  # as it would travel or be stored
+    second = DetectionEngine.from_state(saved)
+    assert before + _process(second, stream[cut:]) == whole
+
+
+def test_device_types_without_detectors_yield_nothing() -> None:
+    engine = DetectionEngine()
+    reading = Reading("washer-0001", START, 1, {"drum_rpm": 1400.0, "vibration_g": 3.0})
+    assert engine.process(DeviceType.WASHER, reading) == []
+    assert engine.state()["devices"]["washer-0001"] == {"type": "washer", "detectors": {}}
+    again = DetectionEngine.from_state(engine.state())
+    assert again.process(DeviceType.WASHER, reading) == []
+
+
+def test_profiles_passed_in_are_used() -> None:
+    eager = FridgeProfile(compressor_min_off_run_s=600.0, compressor_warm_hold_s=60.0)
+    engine = DetectionEngine({DeviceType.FRIDGE: eager})
+    rows = [
+        Reading("f", i * 60.0, i, {"cabinet_temp_c": 4.0 + 0.1 * i, "compressor_on": 0})
+        for i in range(40)
+    ]
+    found = _process(engine, rows)
+    assert [a.fault_code for a in found] == [FaultCode.FRIDGE_COMPRESSOR_FAILURE]
+    assert _process(DetectionEngine(), rows) == []
+
+
+def test_state_from_another_version_is_refused() -> None:
+    with pytest.raises(DetectionStateError, match="version"):
+        DetectionEngine.from_state({"version": 99, "devices": {}})
