@@ -54,7 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_setting_flags(demo)
     demo.add_argument("--devices", type=int, default=12)
     demo.add_argument("--speed", type=float, default=600.0, help="event time per wall second")
-    demo.add_argument("--days", type=float, default=2.0, help="simulated history to play")
+    demo.add_argument("--days", type=float, default=4.0, help="simulated history to play")
     demo.add_argument("--workdir", type=Path, default=Path("./faultline-demo"))
     demo.add_argument("--exit-after", type=float, default=None, help="stop after N seconds")
 

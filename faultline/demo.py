@@ -1,6 +1,6 @@
 """`faultline demo`: embedded broker + simulated fleet + service + API, in one process.
 
-Two days of history play at `--speed`× real time (event time catches up with the wall
+Four days of history play at `--speed`× real time (event time catches up with the wall
 clock, then runs live). fridge-0001 loses its compressor and fridge-0002 starts leaking
 refrigerant ten minutes into the history, so tickets appear within the first minute.
 """

@@ -42,7 +42,7 @@ def plan(
             FaultCode.FRIDGE_COMPRESSOR_FAILURE: per_fault,
             FaultCode.FRIDGE_TEMP_DRIFT: per_fault,
         },
-        fault_window=(0.1 * duration, 0.4 * duration),
+        fault_window=(0.05 * duration, 0.25 * duration),
     )
     return SimPlan(fleet, start_ts, duration)
 

@@ -13,7 +13,7 @@ from tests.mosquitto import Mosquitto
 from tests.service_harness import TOKEN, api, service_settings, start_service, wait_until
 
 DEVICES = 20
-DAYS = 3.0
+DAYS = 4.0
 
 
 def test_twenty_fridges_replayed_fast_get_tickets_exactly_for_the_faulty_ones(
