@@ -16,7 +16,10 @@ class TelemetryStore(Protocol):
     """Append-only history of readings, idempotent on `(device_id, seq)`."""
 
     def write(self, readings: Sequence[Reading]) -> int:
-        """Store `readings`; returns how many were new (a repeated `(device_id, seq)` is skipped)."""
+        """Store `readings`; returns how many were new.
+
+        A repeated `(device_id, seq)` is skipped.
+        """
         ...
 
     def query(

@@ -1,0 +1,1 @@
+"""Tests of fieldservice/: tickets and their lifecycle."""
