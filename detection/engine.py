@@ -9,15 +9,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from detection.fridge import CompressorFailureDetector, TempDriftDetector
-from detection.profiles import FridgeProfile
+from detection.detector_set import DetectorSet
+from detection.fridge import FRIDGE_DETECTORS
 from domain import Anomaly, DeviceType, Reading
 
 STATE_VERSION = 1
 
-_FRIDGE_DETECTORS: dict[str, type[CompressorFailureDetector] | type[TempDriftDetector]] = {
-    "compressor_failure": CompressorFailureDetector,
-    "temp_drift": TempDriftDetector,
+# One entry per device type that has detectors; a type module adds its own line here.
+DETECTOR_SETS: dict[DeviceType, DetectorSet] = {
+    DeviceType.FRIDGE: FRIDGE_DETECTORS,
 }
 
 
@@ -38,7 +38,10 @@ class DetectionEngine:
     """
 
     def __init__(self, profiles: Mapping[DeviceType, object] | None = None) -> None:
-        self.profiles: dict[DeviceType, object] = {DeviceType.FRIDGE: FridgeProfile()}
+        self.profiles: dict[DeviceType, object] = {
+            device_type: detector_set.profile_type()
+            for device_type, detector_set in DETECTOR_SETS.items()
+        }
         if profiles:
             self.profiles.update(profiles)
         self._devices: dict[str, tuple[DeviceType, dict[str, Any]]] = {}
@@ -62,17 +65,10 @@ class DetectionEngine:
         return detectors
 
     def _new(self, device_type: DeviceType, states: Mapping[str, Any]) -> dict[str, Any]:
-        if device_type is not DeviceType.FRIDGE:
+        detector_set = DETECTOR_SETS.get(device_type)
+        if detector_set is None:
             return {}
-        profile = self.profiles.get(DeviceType.FRIDGE)
-        if not isinstance(profile, FridgeProfile):
-            raise TypeError(
-                f"the fridge profile must be a FridgeProfile, got {type(profile).__name__}"
-            )
-        return {
-            name: cls.from_state(profile, states[name]) if name in states else cls(profile)
-            for name, cls in _FRIDGE_DETECTORS.items()
-        }
+        return detector_set.build(self.profiles[device_type], states)
 
     @property
     def device_count(self) -> int:

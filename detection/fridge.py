@@ -12,6 +12,7 @@ import math
 from typing import Any, ClassVar, TypeVar
 
 from detection.catalog import diagnosis_for
+from detection.detector_set import DetectorSet
 from detection.profiles import FridgeProfile
 from domain import Anomaly, FaultCode, Reading, Severity
 
@@ -369,3 +370,12 @@ class TempDriftDetector(_Detector):
                 "smoothing_tau_h": p.drift_cabinet_tau_s / 3600,
             },
         )
+
+
+FRIDGE_DETECTORS = DetectorSet(
+    profile_type=FridgeProfile,
+    detectors={
+        "compressor_failure": CompressorFailureDetector,
+        "temp_drift": TempDriftDetector,
+    },
+)

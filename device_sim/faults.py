@@ -33,7 +33,13 @@ DRIFT_FLOOR_AT_FULL_SEVERITY = 0.2
 
 
 class FaultSpecError(ValueError):
-    """A fault the fridge simulator cannot inject."""
+    """A fault a simulated unit cannot take."""
+
+
+def check_injectable(code: FaultCode, supported: tuple[FaultCode, ...], kind: str) -> None:
+    """Raise `FaultSpecError` unless a `kind` unit can take fault `code`."""
+    if code not in supported:
+        raise FaultSpecError(f"the {kind} simulator injects {', '.join(supported)}; not {code}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,10 +51,6 @@ class FaultSpec:
     severity: float = 1.0
 
     def __post_init__(self) -> None:
-        if self.code not in FRIDGE_FAULTS:
-            raise FaultSpecError(
-                f"the fridge simulator injects {', '.join(FRIDGE_FAULTS)}; not {self.code}"
-            )
         if not 0.0 < self.severity <= 1.0:
             raise FaultSpecError(f"severity must be in (0, 1], got {self.severity}")
 

@@ -17,7 +17,13 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from device_sim.faults import FaultSpec, capacity_fraction, compressor_ok
+from device_sim.faults import (
+    FRIDGE_FAULTS,
+    FaultSpec,
+    capacity_fraction,
+    check_injectable,
+    compressor_ok,
+)
 from device_sim.household import DAY_S, HOUR_S, DoorEvents, Household, Kitchen
 from domain import Reading
 
@@ -133,6 +139,8 @@ class FridgeUnit:
         fault: FaultSpec | None = None,
     ) -> FridgeUnit:
         """A unit with realistic per-unit variation drawn deterministically from `seed`."""
+        if fault is not None:
+            check_injectable(fault.code, FRIDGE_FAULTS, "fridge")
         rng = np.random.default_rng([seed, 0])
         if model is None:
             model = str(rng.choice(MODELS))

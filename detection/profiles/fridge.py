@@ -1,4 +1,4 @@
-"""Device-type profiles: every threshold and time constant the detectors use, as data."""
+"""The fridge profile: what normal looks like for a fridge-freezer, and how far from it is a fault."""
 
 from __future__ import annotations
 

@@ -15,6 +15,7 @@ from device_sim.faults import (
     write_ground_truth,
 )
 from device_sim.fleet import CITY_CENTRE, build_fridge_fleet
+from device_sim.fridge import FridgeUnit
 from domain import DeviceType, FaultCode
 
 START = 1_764_000_000.0
@@ -109,8 +110,8 @@ def test_impossible_requests_are_refused_with_a_reason() -> None:
             start_ts=START,
             faults={"fridge-0009": FaultSpec(FaultCode.FRIDGE_TEMP_DRIFT, START)},
         )
-    with pytest.raises(FaultSpecError):
-        FaultSpec(FaultCode.BATTERY_WEAR, START)
+    with pytest.raises(FaultSpecError, match="fridge simulator"):
+        FridgeUnit.sample("fridge-0001", 1, fault=FaultSpec(FaultCode.BATTERY_WEAR, START))
     with pytest.raises(FaultSpecError):
         FaultSpec(FaultCode.FRIDGE_TEMP_DRIFT, START, severity=0.0)
 
