@@ -107,7 +107,7 @@ class Subscriber:
             log.warning("lost broker %s (%s); reconnecting", self.address, reason)
 
     def _on_message(self, _c: mqtt.Client, _u: Any, msg: mqtt.MQTTMessage) -> None:
-        raw = RawMessage(msg.topic, msg.payload, time.time(), msg.mid, msg.qos)
+        raw = RawMessage(msg.topic, bytes(msg.payload), time.time(), msg.mid, msg.qos)
         while self._accepting.is_set():
             try:
                 self.inbox.put(raw, timeout=0.5)

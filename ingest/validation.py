@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from domain.devices import DeviceType
 from domain.wire import (
+    ApplianceEvent,
     DEFAULT_PREFIX,
     Channel,
     DeadLetter,
@@ -86,7 +87,7 @@ class Validator:
         batch.readings.append(reading)
         self.stats.add(accepted=1)
 
-    def _checked_event(self, device_id: str, message: RawMessage):  # type: ignore[no-untyped-def]
+    def _checked_event(self, device_id: str, message: RawMessage) -> ApplianceEvent:
         event = decode_event(device_id, message.payload)
         self._check_not_future(event.ts, message.received_at)
         return event
