@@ -6,8 +6,8 @@ from collections.abc import Callable
 
 from domain.devices import DeviceType
 from domain.wire import (
-    ApplianceEvent,
     DEFAULT_PREFIX,
+    ApplianceEvent,
     Channel,
     DeadLetter,
     PayloadRejected,
