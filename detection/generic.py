@@ -91,7 +91,7 @@ class GenericDetector:
         self,
         *,
         scales: Sequence[Scale] = DEFAULT_SCALES,
-        memory: int = 3000,
+        memory: int = 1500,
         neighbours: int = 5,
         memory_delay: int = 50,
         history: int = 8640,
