@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
@@ -34,6 +35,9 @@ class Mosquitto:
                 [
                     f"listener {self.port} 127.0.0.1",
                     "allow_anonymous true",
+                    # As root, mosquitto would drop to user "mosquitto", which cannot
+                    # write its persistence file into our temporary directory.
+                    *(["user root"] if os.geteuid() == 0 else []),
                     "persistence true",
                     f"persistence_location {workdir}/",
                     "autosave_interval 1",
