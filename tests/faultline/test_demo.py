@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -47,10 +48,8 @@ def test_demo_shows_a_compressor_ticket_within_a_minute(tmp_path: Path) -> None:
         ) as client:
             while time.monotonic() - started < 60 and not tickets:
                 assert demo.poll() is None, demo.stdout.read().decode() if demo.stdout else ""
-                try:
+                with contextlib.suppress(httpx.TransportError):  # the API is still starting
                     tickets = client.get("/api/v1/tickets").json()["items"]
-                except httpx.TransportError:
-                    pass  # the API is still starting
                 time.sleep(0.5)
     finally:
         demo.send_signal(signal.SIGTERM)
