@@ -10,7 +10,16 @@ from fastapi.responses import JSONResponse
 from api.auth import ContextDep, require_operator
 from api.context import ApiContext
 from api.errors import install_handlers
-from api.routes import anomalies, devices, ingest, tickets
+from api.routes import (
+    alerts,
+    anomalies,
+    customers,
+    devices,
+    ingest,
+    technicians,
+    ticket_events,
+    tickets,
+)
 
 
 def create_app(context: ApiContext) -> FastAPI:
@@ -19,7 +28,16 @@ def create_app(context: ApiContext) -> FastAPI:
     install_handlers(app)
 
     v1 = APIRouter(prefix="/api/v1", dependencies=[Depends(require_operator)])
-    for module in (devices, anomalies, tickets, ingest):
+    for module in (
+        devices,
+        anomalies,
+        tickets,
+        ingest,
+        technicians,
+        ticket_events,
+        alerts,
+        customers,
+    ):
         v1.include_router(module.router)
     app.include_router(v1)
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from domain.devices import DeviceType
+from fieldservice.config import FieldServiceConfig
 from storage.telemetry import TelemetryStore
 
 
@@ -21,3 +22,4 @@ class ApiContext:
     health_checks: Callable[[], dict[str, tuple[bool, str]]]
     ingest_stats: Callable[[], dict[str, Any]]
     on_device_created: Callable[[str, DeviceType], None] = lambda _id, _type: None
+    fieldservice: FieldServiceConfig = field(default_factory=FieldServiceConfig)

@@ -5,6 +5,15 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
+from fieldservice.errors import (
+    FieldServiceError,
+    IllegalTransitionError,
+    InvalidRequestError,
+    TicketNotFoundError,
+    UnknownCustomerError,
+    UnknownDeviceError,
+    UnknownTechnicianError,
+)
 from storage.errors import DuplicateError, StorageError
 from storage.telemetry import TelemetryError
 
@@ -37,3 +46,13 @@ def install_handlers(app: FastAPI) -> None:
     app.add_exception_handler(DuplicateError, conflict)
     app.add_exception_handler(TelemetryError, unavailable)
     app.add_exception_handler(StorageError, unavailable)
+
+    async def unprocessable(_r: Request, exc: Exception) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=422)
+
+    for missing in (TicketNotFoundError, UnknownTechnicianError, UnknownCustomerError):
+        app.add_exception_handler(missing, not_found)
+    app.add_exception_handler(UnknownDeviceError, unprocessable)
+    app.add_exception_handler(InvalidRequestError, unprocessable)
+    app.add_exception_handler(IllegalTransitionError, conflict)
+    app.add_exception_handler(FieldServiceError, conflict)

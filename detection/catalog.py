@@ -109,8 +109,10 @@ _ENTRIES = (
     CatalogEntry(
         FaultCode.WASHER_IMBALANCE,
         "Washer drum out of balance",
-        "Excessive vibration at spin: worn shock absorbers or suspension springs, a loose "
-        "counterweight, or transit bolts left in on a new installation.",
+        "Excessive vibration at spin, hardest as the drum spins up through the tub's "
+        "resonance, with spins aborted and retried: worn or broken shock absorbers or "
+        "suspension springs, a loose counterweight, or transit bolts left in on a new "
+        "installation.",
         "Check transit bolts, counterweight fixings, shock absorbers and springs; replace "
         "worn dampers in pairs; level the machine.",
         ("shock absorbers (pair)", "suspension springs", "counterweight bolts"),
@@ -131,8 +133,9 @@ _ENTRIES = (
         _WASHER,
         45,
         Severity.MEDIUM,
-        "Your washing machine is having trouble draining. Do not start another wash; if "
-        "you are comfortable doing so, clean the small filter behind the front flap.",
+        "Your washing machine is having trouble draining. Do not start another wash, and "
+        "if it has stopped with water inside, keep the door shut. If you are comfortable "
+        "doing so, drain it into a tray and clean the small filter behind the front flap.",
     ),
     CatalogEntry(
         FaultCode.WASHER_BEARING_WEAR,
@@ -151,8 +154,11 @@ _ENTRIES = (
     CatalogEntry(
         FaultCode.AC_REFRIGERANT_LOW,
         "Air conditioner low on refrigerant",
-        "Supply-to-return temperature difference is shrinking while the compressor runs "
-        "longer: a refrigerant leak, most often at the flare joints or the indoor coil.",
+        "The unit delivers less cooling per watt than it normally does in the same conditions "
+        "(outdoor and room air, compressor power, fan speed): the supply air is not as cold "
+        "as it should be and the compressor runs longer. Most often a slow refrigerant leak "
+        "at the flare joints or the indoor coil; less often a restriction (filter drier, "
+        "expansion valve).",
         "Leak-test flare nuts and coils, repair, evacuate and recharge by weight; check "
         "superheat and subcooling after.",
         ("flare nuts", "R32 refrigerant charge", "leak sealant kit"),
@@ -165,8 +171,9 @@ _ENTRIES = (
     CatalogEntry(
         FaultCode.AC_FILTER_CLOGGED,
         "Air conditioner filter clogged",
-        "Pressure drop across the filter has risen and airflow fallen: the filter needs "
-        "cleaning, or the indoor coil is fouled.",
+        "Pressure drop across the filter, for the fan speed, is far above normal or climbing "
+        "much faster than dust normally loads it (renovation dust, pet hair): the filter "
+        "needs cleaning, or the indoor coil is fouled. Less air makes the coil cool less.",
         "Clean or replace the filters; inspect and clean the indoor coil and fan wheel.",
         ("air filter set", "coil cleaner"),
         _AC,
@@ -179,7 +186,8 @@ _ENTRIES = (
         FaultCode.BATTERY_WEAR,
         "Battery pack nearing end of life",
         "Full-charge capacity has faded towards the end-of-life threshold (typically 70-80 % "
-        "of design capacity) through cycle and calendar ageing.",
+        "of design capacity) through cycle and calendar ageing, or one weak cell is fading "
+        "far faster than the rest and limits the whole series pack.",
         "Confirm capacity with a full charge-discharge test; schedule a pack replacement "
         "before capacity reaches the end-of-life threshold.",
         ("replacement battery pack",),

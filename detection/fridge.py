@@ -193,6 +193,9 @@ class CompressorFailureDetector(_Detector):
                 "observed": 0,
                 "off_run_min": round((ts - onset) / 60, 1),
                 "normal_max_off_min": round(p.compressor_min_off_run_s / 60, 1),
+                # What moved against what: minutes off, against the longest normal off run.
+                "baseline": round(p.compressor_min_off_run_s / 60, 1),
+                "delta": round((ts - onset - p.compressor_min_off_run_s) / 60, 1),
                 "window_start": onset,
                 "window_end": ts,
                 "last_compressor_on_at": self.last_on_ts_,

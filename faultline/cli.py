@@ -46,7 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="the service: ingest, detection, field service, API")
     add_setting_flags(run)
 
-    sim = commands.add_parser("sim", help="simulate a fridge fleet and publish it over MQTT")
+    sim = commands.add_parser("sim", help="simulate an appliance fleet and publish it over MQTT")
     add_setting_flags(sim)
     add_sim_flags(sim)
 
@@ -68,13 +68,33 @@ def build_parser() -> argparse.ArgumentParser:
     nab_score.add_argument("--labels", type=Path, required=True, help="labels_windows.json")
     nab_score.add_argument("--profile", default="standard")
     nab_score.add_argument("--profiles", type=Path, default=None, help="profiles.json")
+    fleet = what.add_parser("fleet", help="a simulated labelled fleet through the detectors")
+    from faultline import eval_fleet
+
+    eval_fleet.add_flags(fleet)
+
+    bench = commands.add_parser("bench", help="throughput")
+    bench_what = bench.add_subparsers(dest="what", required=True)
+    from faultline import bench_detect
+
+    bench_detect.add_flags(bench_what.add_parser("detect", help="readings/s through detection"))
+    from faultline import bench_sim
+
+    bench_sim.add_flags(bench_what.add_parser("sim", help="simulator readings/s into Mosquitto"))
+    from faultline import audit_cli, bench_dispatch
+
+    bench_dispatch.add_arguments(bench_what.add_parser("dispatch", help="vs the exact optimum"))
+    from faultline import bench_telemetry
+
+    bench_telemetry.add_flags(bench_what.add_parser("telemetry", help="writes/s per store"))
+    audit_cli.add_parser(commands)
     return parser
 
 
 def add_sim_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--devices", type=int, default=20)
-    parser.add_argument("--days", type=float, default=3.0)
-    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--days", type=float, default=None, help="default 3, or the fleet's")
+    parser.add_argument("--seed", type=int, default=None, help="default 7, or the fleet's")
     parser.add_argument("--faulty", type=float, default=0.2, help="share of units with a fault")
     parser.add_argument(
         "--speed", type=float, default=None, help="N× real time; default: as fast as possible"
@@ -83,6 +103,11 @@ def add_sim_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--api-url", default=None, help="provision the fleet here first")
     parser.add_argument("--ground-truth", type=Path, default=Path("ground_truth.jsonl"))
     parser.add_argument("--plot", type=Path, default=None, help="write a PNG of units and exit")
+    parser.add_argument("--fleet", default=None, help="fleet YAML, or default/demo/bench-10k")
+    parser.add_argument("--provision-file", type=Path, default=None, help="write devices as JSON")
+    parser.add_argument("--record", type=Path, default=None, help="record to FILE (.gz ok), exit")
+    parser.add_argument("--replay", type=Path, default=None, help="publish a recording")
+    parser.add_argument("--fast", action="store_true", help="own MQTT packet writer (~10x paho)")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -106,6 +131,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_demo(settings_from(args), args)
     if args.command == "eval":
         return run_eval(args)
+    if args.command == "bench" and args.what == "detect":
+        from faultline import bench_detect
+
+        return bench_detect.main(args)
+    if args.command == "bench" and args.what == "sim":
+        from faultline import bench_sim
+
+        return bench_sim.main(args)
+    if args.command == "bench" and args.what == "dispatch":
+        from faultline import bench_dispatch
+
+        return bench_dispatch.run(args)
+    if args.command == "bench" and args.what == "telemetry":
+        from faultline import bench_telemetry
+
+        return bench_telemetry.main(args)
+    if args.command == "audit":
+        from faultline import audit_cli
+
+        return audit_cli.run(args)
     return 2
 
 
@@ -114,6 +159,10 @@ def run_eval(args: argparse.Namespace) -> int:
 
     if args.what == "nab":
         return eval_nab.run_nab(args.data_dir, args.out_dir)
+    if args.what == "fleet":
+        from faultline import eval_fleet
+
+        return eval_fleet.main(args)
     if args.what == "nab-score":
         report = eval_nab.score_nab(args.results_dir, args.labels, args.profile, args.profiles)
         print(eval_nab.format_report(report))

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable, Sequence
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from detection.engine import DetectionEngine
-from domain import Anomaly
+from domain import Anomaly, Reading
 from faultline.directory import DeviceDirectory
-from fieldservice import tickets
+from fieldservice import flows
+from fieldservice.config import FieldServiceConfig
 from ingest.messages import Batch
 from storage import dead_letters
 from storage.telemetry import TelemetryStore
@@ -28,36 +30,67 @@ class Pipeline:
         sessions: sessionmaker[Session],
         directory: DeviceDirectory,
         engine: DetectionEngine | None = None,
+        fieldservice: FieldServiceConfig | None = None,
+        on_readings: Callable[[Sequence[Reading]], None] | None = None,
     ) -> None:
         self.telemetry = telemetry
+        self.fieldservice = fieldservice or FieldServiceConfig()
+        # Told about every stored batch (field service watches repaired devices).
+        self.on_readings = on_readings
         self.sessions = sessions
         self.directory = directory
         self.engine = engine or DetectionEngine()
         self.tickets_opened = 0
         self.anomalies_seen = 0
+        # The batch being retried, with what detection made of it.
+        self._pending: tuple[Batch, list[Anomaly]] | None = None
 
     def __call__(self, batch: Batch) -> None:
-        if batch.readings:
-            self.telemetry.write(batch.readings)
-        anomalies = self._detect(batch)
+        # After a failure (the database was away) the worker hands the same batch again.
+        # Detectors skip readings they have seen, so running them again would lose the
+        # first attempt's anomalies: keep those, and do not rewrite stored telemetry.
+        if self._pending is None or self._pending[0] is not batch:
+            self._pending = None
+            if batch.readings:
+                self.telemetry.write(batch.readings)
+                if self.on_readings is not None:
+                    self.on_readings(batch.readings)
+            self._pending = (batch, self._detect(batch))
+        anomalies = self._pending[1]
         if not (anomalies or batch.dead_letters):
+            self._pending = None
             return
         with self.sessions.begin() as session:
             if batch.dead_letters:
                 dead_letters.add_many(session=session, letters=batch.dead_letters)
             for anomaly in anomalies:
-                _, created = tickets.open_or_update(
-                    session=session, anomaly=anomaly, now=time.time()
+                _, created = flows.handle_anomaly(
+                    session=session, anomaly=anomaly, now=time.time(), config=self.fieldservice
                 )
                 self.tickets_opened += int(created)
                 if created:
                     log.info("ticket opened: %s %s", anomaly.device_id, anomaly.fault_code)
+        self._pending = None
         self.anomalies_seen += len(anomalies)
 
     def _detect(self, batch: Batch) -> list[Anomaly]:
         found: list[Anomaly] = []
+        lookup, engine = self.directory.lookup, self.engine
         for reading in batch.readings:
-            device_type = self.directory.lookup(reading.device_id)
+            device_type = lookup(reading.device_id)
             if device_type is not None:
-                found.extend(self.engine.process(device_type, reading))
+                found.extend(engine.process(device_type, reading))
+        for event in batch.events:
+            device_type = lookup(event.device_id)
+            if device_type is not None:
+                found.extend(engine.process_event(device_type, event))
+        for status in batch.statuses:
+            device_type = lookup(status.device_id)
+            if device_type is not None:
+                found.extend(
+                    engine.process_status(device_type, status.device_id, online=status.online)
+                )
+        # Event time moves on once per batch: offline devices, expiring error codes and
+        # the fleet model's hourly scoring happen here.
+        found.extend(engine.advance())
         return found

@@ -17,9 +17,11 @@ from api.context import ApiContext
 from detection.engine import DetectionEngine
 from domain.wire import Channel, subscription_for
 from faultline.directory import DeviceDirectory
+from faultline.fieldservice_worker import FieldServiceWorker
 from faultline.pipeline import Pipeline
+from faultline.retention import RetentionSchedule
 from faultline.settings import Settings
-from faultline.telemetry_backend import open_telemetry_store
+from faultline.telemetry_backend import open_telemetry_store, spool_health
 from ingest.broker_address import BrokerAddress
 from ingest.messages import RawMessage
 from ingest.stats import IngestStats
@@ -27,6 +29,8 @@ from ingest.subscriber import Subscriber
 from ingest.validation import Validator
 from ingest.worker import IngestWorker
 from storage.database import make_engine, make_session_factory, migrate
+from storage.embedded_telemetry import EmbeddedTelemetryStore
+from storage.spooled_telemetry import SpooledTelemetryStore
 from storage.telemetry import TelemetryStore
 
 log = logging.getLogger(__name__)
@@ -40,14 +44,28 @@ class Service:
         self.db = make_engine(self.settings.database_url)
         migrate(self.db)
         self.sessions = make_session_factory(self.db)
-        self.telemetry: TelemetryStore = open_telemetry_store(self.settings)
         self.directory = DeviceDirectory(self.sessions)
+        self.telemetry: TelemetryStore = open_telemetry_store(
+            self.settings, device_type=self.directory.lookup
+        )
+        self.retention: RetentionSchedule | None = None
+        if isinstance(self.telemetry, EmbeddedTelemetryStore) and settings.telemetry_raw_days > 0:
+            self.retention = RetentionSchedule(
+                self.telemetry,
+                raw_days=settings.telemetry_raw_days,
+                every_s=settings.telemetry_compact_every_s,
+            )
+        self.fieldservice = FieldServiceWorker(
+            settings=self.settings, sessions=self.sessions, telemetry=self.telemetry
+        )
         self.stats = IngestStats()
         self.pipeline = Pipeline(
             telemetry=self.telemetry,
             sessions=self.sessions,
             directory=self.directory,
             engine=DetectionEngine(),
+            fieldservice=self.fieldservice.config,
+            on_readings=self.fieldservice.observe,
         )
         inbox: queue.Queue[RawMessage] = queue.Queue(self.settings.ingest_queue_size)
         prefix = self.settings.mqtt_prefix
@@ -81,15 +99,20 @@ class Service:
                 telemetry=self.telemetry,
                 admin_token=self.settings.admin_token,
                 health_checks=self.health_checks,
-                ingest_stats=self.stats.snapshot,
+                ingest_stats=self.ingest_snapshot,
                 on_device_created=self.directory.add,
+                fieldservice=self.fieldservice.config,
             )
         )
         self._http: uvicorn.Server | None = None
         self._http_thread: threading.Thread | None = None
 
     def start(self, *, http: bool = True) -> None:
+        if self.retention is not None:
+            self.retention.start()
         self.worker.start()
+        if self.settings.fieldservice_enabled:
+            self.fieldservice.start()
         self.subscriber.start()
         if http:
             self._start_http()
@@ -102,6 +125,9 @@ class Service:
         if self._http is not None and self._http_thread is not None:
             self._http.should_exit = True
             self._http_thread.join(10)
+        if self.retention is not None:
+            self.retention.stop()
+        self.fieldservice.stop()
         self.telemetry.close()
         self.db.dispose()
 
@@ -121,7 +147,16 @@ class Service:
             checks["telemetry"] = (True, "ok")
         except Exception as exc:
             checks["telemetry"] = (False, str(exc)[:200])
+        if isinstance(self.telemetry, SpooledTelemetryStore):
+            checks["telemetry_spool"] = spool_health(self.telemetry.status())
         return checks
+
+    def ingest_snapshot(self) -> dict[str, Any]:
+        """Ingest's counters, plus the telemetry spool's depth when there is one."""
+        snapshot = self.stats.snapshot()
+        if isinstance(self.telemetry, SpooledTelemetryStore):
+            snapshot["telemetry_spool"] = self.telemetry.status()
+        return snapshot
 
     def _start_http(self) -> None:
         config = uvicorn.Config(

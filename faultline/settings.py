@@ -22,6 +22,18 @@ class Settings(BaseSettings):
         description="'embedded' (a SQLite file beside the database) or an InfluxDB URL",
     )
     telemetry_path: str = "./faultline-telemetry.db"
+    # InfluxDB (telemetry_url http(s)://…): where, and how points are written.
+    telemetry_org: str = ""
+    telemetry_bucket: str = "telemetry"
+    telemetry_token: str = ""
+    telemetry_precision: str = "ns"
+    telemetry_timeout_s: float = 5.0
+    # While InfluxDB is away, readings wait here (bounded); a full spool pauses ingest.
+    telemetry_spool_dir: str = "./faultline-spool"
+    telemetry_spool_max_bytes: int = 1 << 30
+    # Embedded store: raw readings for this many days (event time), hourly after.
+    telemetry_raw_days: float = 30.0
+    telemetry_compact_every_s: float = 3600.0
     http_host: str = "127.0.0.1"
     http_port: int = 8000
     admin_token: str = ""
@@ -29,6 +41,36 @@ class Settings(BaseSettings):
     ingest_batch_age_s: float = 0.2
     ingest_queue_size: int = 10_000
     ingest_max_future_s: float = 300.0
+    # Field service: notification channels, rules, loop intervals.
+    smtp_host: str = Field(default="", description="SMTP server for e-mail; empty: no e-mail")
+    smtp_port: int = 25
+    smtp_from: str = "Faultline <service@faultline.invalid>"
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = False
+    smtp_timeout_s: float = 30.0
+    webhook_url: str = Field(default="", description="integration webhook: desk + alerts")
+    webhook_secret: str = Field(default="", description="HMAC-SHA256 key for webhooks")
+    desk_email: str = ""
+    customer_topic_prefix: str = ""
+    public_url: str = ""
+    sla_targets: dict[str, dict[str, float]] = Field(
+        default_factory=dict,
+        description='per tier, e.g. {"vip": {"respond_min": 15, "resolve_min": 120}}',
+    )
+    sla_at_risk_fraction: float = 0.25
+    reopen_window_days: float = 14.0
+    closure_quiet_s: float = Field(default=86400.0, description="event time normal after repair")
+    follow_up_delay_s: float = 86400.0
+    household_hold_s: float = 120.0
+    warranty_years: int = 2
+    dispatch_speed_kmh: float = 30.0
+    fieldservice_enabled: bool = True
+    fieldservice_interval_s: float = 10.0
+    notify_interval_s: float = 1.0
+    notify_lease_s: float = 60.0
+    notify_max_attempts: int = 8
+    notify_backoff_s: float = 2.0
 
     def with_token(self) -> Settings:
         """These settings, with a generated operator token if none was configured."""

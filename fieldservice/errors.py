@@ -9,3 +9,31 @@ class FieldServiceError(Exception):
 
 class UnknownDeviceError(FieldServiceError):
     """An anomaly or ticket names a device that was never provisioned."""
+
+
+class TicketNotFoundError(FieldServiceError):
+    """No ticket with that id."""
+
+
+class UnknownTechnicianError(FieldServiceError):
+    """A technician id that was never registered (POST /api/v1/technicians first)."""
+
+
+class UnknownCustomerError(FieldServiceError):
+    """A customer id with no contact record."""
+
+
+class IllegalTransitionError(FieldServiceError):
+    """A status change the ticket lifecycle does not allow from where the ticket is."""
+
+
+class InvalidRequestError(FieldServiceError):
+    """A request that is well-formed but makes no sense (e.g. assigning without a technician)."""
+
+
+class DeliveryError(FieldServiceError):
+    """A notification could not be delivered; `retryable` says whether trying again may help."""
+
+    def __init__(self, message: str, *, retryable: bool = True) -> None:
+        super().__init__(message)
+        self.retryable = retryable

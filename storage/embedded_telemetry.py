@@ -5,7 +5,8 @@ metrics as a JSON object, and an index on `(device, ts, seq)` for history querie
 Device ids are interned as small integers (table `devices`): index entries stay small,
 which is most of the write cost. Writes go through one connection under a lock (SQLite
 has one writer at a time anyway); queries use a pool of reader connections, which WAL
-lets run while a write is in progress.
+lets run while a write is in progress. `compact()` keeps N days raw and older history as
+hourly aggregates (`storage.embedded_retention`).
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 from domain import Reading
+from storage import embedded_retention as retention
+from storage.embedded_retention import CompactionReport, HourlyAggregate
 from storage.telemetry import TelemetryError, TelemetryStore
 
 _SCHEMA = """
@@ -56,13 +59,16 @@ class EmbeddedTelemetryStore:
         self._closed = False
         # device id -> interned key, for keys already committed (they never change).
         self._device_keys: dict[str, int] = {}
+        # device key -> (before, max_seq): readings already folded into hourly rows.
+        self._folded: dict[int, tuple[float, int]] = {}
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._writer = self._connect()
             # A big page cache and fewer, larger checkpoints: index inserts are the cost.
             self._writer.execute("PRAGMA cache_size=-64000")
             self._writer.execute("PRAGMA wal_autocheckpoint=16000")
-            self._writer.executescript(_SCHEMA)
+            self._writer.executescript(_SCHEMA + retention.SCHEMA)
+            self._folded = retention.folded_marks(self._writer)
         except (OSError, sqlite3.Error) as exc:
             raise self._error("cannot open", exc) from exc
 
@@ -83,6 +89,7 @@ class EmbeddedTelemetryStore:
                         [
                             (keys[r.device_id], r.seq, r.ts, _encode_metrics(r.metrics))
                             for r in readings
+                            if not self._folded or not self._was_folded(keys[r.device_id], r)
                         ],
                     )
                     stored = conn.total_changes - before
@@ -97,6 +104,64 @@ class EmbeddedTelemetryStore:
             # Only now are new keys durable (a rollback would have unassigned them).
             self._device_keys.update(keys)
             return stored
+
+    def _was_folded(self, key: int, reading: Reading) -> bool:
+        mark = self._folded.get(key)
+        return mark is not None and reading.ts < mark[0] and reading.seq <= mark[1]
+
+    def compact(self, raw_days: float) -> CompactionReport:
+        """Fold readings older than `raw_days` before the newest one into hourly
+        aggregates (min/mean/max per metric) and delete them; one transaction per device,
+        so ingest keeps writing in between."""
+        if raw_days <= 0:
+            raise ValueError(f"raw_days must be positive, not {raw_days}")
+        with self._reader() as conn:
+            try:
+                newest = retention.newest_per_device(conn)
+            except sqlite3.Error as exc:
+                raise self._error("cannot compact", exc) from exc
+        if not newest:
+            return CompactionReport(cutoff=None, readings_folded=0, devices=0)
+        cutoff = retention.cutoff_for(max(newest.values()), raw_days)
+        folded = devices = 0
+        for key in newest:
+            with self._write_lock:
+                self._check_open()
+                conn = self._writer
+                try:
+                    conn.execute("BEGIN IMMEDIATE")
+                    try:
+                        count, mark = retention.fold_device(conn, key, cutoff)
+                        conn.execute("COMMIT")
+                    except BaseException:
+                        if conn.in_transaction:
+                            conn.execute("ROLLBACK")
+                        raise
+                except sqlite3.Error as exc:
+                    raise self._error("cannot compact", exc) from exc
+                if mark is not None:
+                    self._folded[key] = mark
+            folded += count
+            devices += bool(count)
+        return CompactionReport(cutoff=cutoff, readings_folded=folded, devices=devices)
+
+    def hourly(
+        self,
+        *,
+        device_id: str,
+        metric: str | None = None,
+        start: float | None = None,
+        end: float | None = None,
+    ) -> list[HourlyAggregate]:
+        """Hourly aggregates of one device (history older than the raw window), oldest
+        first; `start`/`end` select hours by their start."""
+        with self._reader() as conn:
+            try:
+                return retention.hourly(
+                    conn, device_id=device_id, metric=metric, start=start, end=end
+                )
+            except sqlite3.Error as exc:
+                raise self._error("cannot query hourly aggregates", exc) from exc
 
     def _device_keys_for(
         self, conn: sqlite3.Connection, readings: Sequence[Reading]

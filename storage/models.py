@@ -1,4 +1,4 @@
-"""Relational tables: devices, anomalies, tickets with their timeline, and dead letters.
+"""Relational tables: devices, anomalies, tickets with their timeline, dead letters, field service.
 
 Every timestamp is a float of Unix seconds. Event time (`detected_at`, `onset_at`) comes
 from the readings; wall-clock time (`created_at`, `opened_at`, `updated_at`, `at`,
@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     CheckConstraint,
     Date,
     Double,
@@ -198,3 +199,186 @@ class DeadLetterRow(Base):
     reason: Mapped[str] = mapped_column(String)
     detail: Mapped[str] = mapped_column(Text)
     payload: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+# --- Field service (issue 6): customers, technicians, work orders, SLA state, closure
+# verification, the notification outbox and the audit chain.
+
+
+class CustomerRow(Base):
+    """How to reach a customer and when a technician may come (contact, language, windows)."""
+
+    __tablename__ = "customers"
+
+    customer_id: Mapped[str] = mapped_column(String, primary_key=True)
+    name: Mapped[str | None] = mapped_column(String)
+    email: Mapped[str | None] = mapped_column(String)
+    phone: Mapped[str | None] = mapped_column(String)
+    language: Mapped[str] = mapped_column(String, default="en")
+    # Channels to use for this customer's alerts: any of "email", "webhook", "mqtt".
+    channels: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    webhook_url: Mapped[str | None] = mapped_column(Text)
+    # [{"weekdays": [0..6] (Monday is 0), "start": "14:00", "end": "16:00"}, ...], local time.
+    preferred_windows: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
+    address: Mapped[str | None] = mapped_column(Text)
+    access_notes: Mapped[str | None] = mapped_column(Text)
+    utc_offset_min: Mapped[int] = mapped_column(Integer, default=480)
+    created_at: Mapped[float] = mapped_column(Double, default=time.time)
+    updated_at: Mapped[float] = mapped_column(Double, default=time.time)
+
+
+class TechnicianRow(Base):
+    """A field technician: skills per device type, base, service radius, hours, capacity."""
+
+    __tablename__ = "technicians"
+    __table_args__ = (Index("ix_technicians_active", "active"),)
+
+    technician_id: Mapped[str] = mapped_column(String, primary_key=True)
+    name: Mapped[str] = mapped_column(String)
+    skills: Mapped[list[str]] = mapped_column(JSONType)
+    base_lat: Mapped[float] = mapped_column(Double)
+    base_lon: Mapped[float] = mapped_column(Double)
+    radius_km: Mapped[float] = mapped_column(Double)
+    # Working hours as minutes after local midnight, on the listed weekdays (Monday is 0).
+    shift_start_min: Mapped[int] = mapped_column(Integer, default=8 * 60)
+    shift_end_min: Mapped[int] = mapped_column(Integer, default=18 * 60)
+    workdays: Mapped[list[int]] = mapped_column(JSONType, default=list)
+    utc_offset_min: Mapped[int] = mapped_column(Integer, default=480)
+    daily_capacity: Mapped[int] = mapped_column(Integer, default=6)
+    email: Mapped[str | None] = mapped_column(String)
+    phone: Mapped[str | None] = mapped_column(String)
+    webhook_url: Mapped[str | None] = mapped_column(Text)
+    language: Mapped[str] = mapped_column(String, default="en")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[float] = mapped_column(Double, default=time.time)
+
+
+class WorkOrderRow(Base):
+    """A ticket's work order: dispatch state, the technician and slot, the pre-filled job sheet."""
+
+    __tablename__ = "work_orders"
+    __table_args__ = (
+        Index("ix_work_orders_status_id", "status", "id"),
+        Index("ix_work_orders_technician_id_service_day", "technician_id", "service_day"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("tickets.id", ondelete="CASCADE"), unique=True
+    )
+    # pending (to dispatch) / held (household incident) / queued (nobody eligible) /
+    # scheduled / done / cancelled
+    status: Mapped[str] = mapped_column(String)
+    technician_id: Mapped[str | None] = mapped_column(
+        String, ForeignKey("technicians.technician_id")
+    )
+    hold_until: Mapped[float | None] = mapped_column(Double)
+    hold_reason: Mapped[str | None] = mapped_column(Text)
+    household_key: Mapped[str | None] = mapped_column(String)
+    service_day: Mapped[str | None] = mapped_column(String)
+    route_seq: Mapped[int | None] = mapped_column(Integer)
+    eta: Mapped[float | None] = mapped_column(Double)
+    window_start: Mapped[float | None] = mapped_column(Double)
+    window_end: Mapped[float | None] = mapped_column(Double)
+    travel_km: Mapped[float | None] = mapped_column(Double)
+    estimated_minutes: Mapped[int] = mapped_column(Integer, default=60)
+    content: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[float] = mapped_column(Double)
+    updated_at: Mapped[float] = mapped_column(Double)
+
+
+class TicketSlaRow(Base):
+    """A ticket's service-level clock: tier, priority, milestones met and escalations made."""
+
+    __tablename__ = "ticket_sla"
+
+    ticket_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("tickets.id", ondelete="CASCADE"), primary_key=True
+    )
+    tier: Mapped[str] = mapped_column(String)
+    priority: Mapped[int] = mapped_column(Integer)
+    # When the SLA clock (re)started: opening, or reopening.
+    started_at: Mapped[float] = mapped_column(Double)
+    responded_at: Mapped[float | None] = mapped_column(Double)
+    resolved_at: Mapped[float | None] = mapped_column(Double)
+    closed_at: Mapped[float | None] = mapped_column(Double)
+    # ok / at_risk / breached, per milestone; escalations fire once per level.
+    respond_state: Mapped[str] = mapped_column(String, default="ok")
+    resolve_state: Mapped[str] = mapped_column(String, default="ok")
+    updated_at: Mapped[float] = mapped_column(Double)
+
+
+class ClosureCheckRow(Base):
+    """Telemetry-verified closure of a resolved ticket: watching the device stay normal."""
+
+    __tablename__ = "closure_checks"
+    __table_args__ = (Index("ix_closure_checks_status_device_id", "status", "device_id"),)
+
+    ticket_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("tickets.id", ondelete="CASCADE"), primary_key=True
+    )
+    device_id: Mapped[str] = mapped_column(String)
+    # watching / passed / failed
+    status: Mapped[str] = mapped_column(String)
+    resolved_at: Mapped[float] = mapped_column(Double)
+    # Event time: the first reading seen after the repair, and the newest since.
+    normal_since: Mapped[float | None] = mapped_column(Double)
+    observed_until: Mapped[float | None] = mapped_column(Double)
+    quiet_s: Mapped[float] = mapped_column(Double)
+    updated_at: Mapped[float] = mapped_column(Double)
+
+
+class NotificationRow(Base):
+    """One message in the transactional outbox: written with the change, delivered later.
+
+    `idempotency_key` is unique and travels with every delivery attempt (Idempotency-Key
+    header, SMTP Message-ID, MQTT payload), so a retry after a crash can be deduplicated.
+    """
+
+    __tablename__ = "notifications"
+    __table_args__ = (
+        Index("ix_notifications_status_next_attempt_at", "status", "next_attempt_at"),
+        Index("ix_notifications_customer_id_id", "customer_id", "id"),
+        Index("ix_notifications_ticket_id_id", "ticket_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String, unique=True)
+    audience: Mapped[str] = mapped_column(String)  # customer / technician / desk
+    kind: Mapped[str] = mapped_column(String)
+    channel: Mapped[str] = mapped_column(String)  # email / webhook / mqtt
+    recipient: Mapped[str] = mapped_column(Text)
+    customer_id: Mapped[str | None] = mapped_column(String)
+    technician_id: Mapped[str | None] = mapped_column(String)
+    ticket_id: Mapped[int | None] = mapped_column(
+        Integer, ForeignKey("tickets.id", ondelete="SET NULL")
+    )
+    language: Mapped[str] = mapped_column(String, default="en")
+    subject: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    # pending / sending / sent / dead
+    status: Mapped[str] = mapped_column(String)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[float] = mapped_column(Double)
+    lease_until: Mapped[float | None] = mapped_column(Double)
+    leased_by: Mapped[str | None] = mapped_column(String)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[float] = mapped_column(Double)
+    sent_at: Mapped[float | None] = mapped_column(Double)
+
+
+class AuditEntryRow(Base):
+    """One link of the audit hash chain: a ticket event as canonical JSON, hashed with the last."""
+
+    __tablename__ = "audit_entries"
+    __table_args__ = (Index("ix_audit_entries_ticket_id", "ticket_id"),)
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    event_id: Mapped[int] = mapped_column(Integer, unique=True)
+    ticket_id: Mapped[int] = mapped_column(Integer)
+    at: Mapped[float] = mapped_column(Double)
+    body: Mapped[str] = mapped_column(Text)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)

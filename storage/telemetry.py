@@ -12,6 +12,11 @@ class TelemetryError(Exception):
     """The telemetry store failed; the message says what to do about it."""
 
 
+class TelemetryRejected(TelemetryError):
+    """The store refused these readings for good (e.g. older than its retention): writing
+    them again cannot succeed, unlike an outage."""
+
+
 class TelemetryStore(Protocol):
     """Append-only history of readings, idempotent on `(device_id, seq)`."""
 

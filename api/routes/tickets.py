@@ -10,15 +10,16 @@ from sqlalchemy.orm import Session
 from api.deps import SessionDep
 from api.errors import NotFound
 from api.pagination import MAX_LIMIT, decode_cursor, page
-from api.schemas import SlaOut, TicketEventOut, TicketOut
+from api.schemas import TicketEventOut
+from api.schemas_fieldservice import FieldTicketOut, field_service_fields
 from fieldservice import tickets
 
 router = APIRouter(prefix="/tickets", tags=["tickets"])
 
 
-def _ticket_out(session: Session, row: Any) -> TicketOut:
+def _ticket_out(session: Session, row: Any) -> FieldTicketOut:
     events = tickets.timeline(session=session, ticket_id=row.id)
-    return TicketOut(
+    return FieldTicketOut(
         id=row.id,
         device_id=row.device_id,
         fault_code=row.fault_code,
@@ -32,8 +33,8 @@ def _ticket_out(session: Session, row: Any) -> TicketOut:
         occurrences=row.occurrences,
         diagnosis=row.diagnosis or {},
         technician_id=row.technician_id,
-        sla=SlaOut(respond_by=row.respond_by, resolve_by=row.resolve_by),
         timeline=[TicketEventOut.model_validate(event) for event in events],
+        **field_service_fields(session, row),
     )
 
 
@@ -57,8 +58,8 @@ def list_tickets(
     return result
 
 
-@router.get("/{ticket_id}", response_model=TicketOut)
-def get_ticket(ticket_id: int, session: SessionDep) -> TicketOut:
+@router.get("/{ticket_id}", response_model=FieldTicketOut)
+def get_ticket(ticket_id: int, session: SessionDep) -> FieldTicketOut:
     row = tickets.get(session=session, ticket_id=ticket_id)
     if row is None:
         raise NotFound(f"ticket {ticket_id}")

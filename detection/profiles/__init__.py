@@ -3,6 +3,9 @@
 One module per device type; each profile is a frozen dataclass with defaults.
 """
 
+from detection.profiles.air_conditioner import AirConditionerProfile
+from detection.profiles.battery import BatteryProfile
 from detection.profiles.fridge import HOUR_S, FridgeProfile
+from detection.profiles.washer import WasherProfile
 
-__all__ = ["HOUR_S", "FridgeProfile"]
+__all__ = ["HOUR_S", "AirConditionerProfile", "BatteryProfile", "FridgeProfile", "WasherProfile"]

@@ -13,6 +13,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from domain import DeviceInfo, DeviceType, Location
 from domain.devices import CustomerTier
 from storage.database import make_engine, make_session_factory, migrate
+from tests.storage.servers import (  # noqa: F401 - fixtures: a throw-away PostgreSQL, VictoriaMetrics
+    postgres_server_url,
+    postgres_url,
+    victoria_metrics,
+)
 
 
 @pytest.fixture

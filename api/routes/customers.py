@@ -1,0 +1,34 @@
+"""Customers' contact records: channels, language, preferred visit windows, access notes."""
+
+from __future__ import annotations
+
+import time
+
+from fastapi import APIRouter, Path
+
+from api.deps import SessionDep
+from api.errors import NotFound
+from api.schemas_fieldservice import CustomerIn, CustomerOut
+from fieldservice import customers
+
+router = APIRouter(prefix="/customers", tags=["customers"])
+
+CustomerId = Path(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.:-]+$")
+
+
+@router.put("/{customer_id}", response_model=CustomerOut)
+def put_customer(
+    customer_in: CustomerIn, session: SessionDep, customer_id: str = CustomerId
+) -> CustomerOut:
+    row = customers.upsert(
+        session=session, customer_in=customer_in.to_input(customer_id), now=time.time()
+    )
+    return CustomerOut.of(row)
+
+
+@router.get("/{customer_id}", response_model=CustomerOut)
+def get_customer(session: SessionDep, customer_id: str = CustomerId) -> CustomerOut:
+    row = customers.get(session=session, customer_id=customer_id)
+    if row is None:
+        raise NotFound(f"customer {customer_id!r}")
+    return CustomerOut.of(row)

@@ -1,0 +1,74 @@
+"""The battery-pack profile: what normal looks like for a robot-vacuum or e-bike pack, and how
+far from it is a fault."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+HOUR_S = 3600.0
+DAY_S = 86400.0
+
+
+@dataclass(frozen=True, slots=True)
+class BatteryProfile:
+    """What normal looks like for a Li-ion pack in a home appliance, and how far from it is
+    a fault.
+
+    Normal life, for scale: a pack warms by what its current's I²R heat explains — a few
+    kelvin on charge, 5-20 K through a vacuum's run or an e-bike's hill climb — settling
+    back to the air around it over 30-120 min; that air may warm 5-10 K on a hot day, over
+    hours. Capacity fades 0.02-0.05 % per equivalent full cycle plus a little per day of
+    calendar age; the gauge's full-charge capacity is re-learned after deep charges, with
+    ~0.5 % scatter, reads higher on warm days, and jumps up a few percent after a long
+    rest before falling back within a few cycles.
+    """
+
+    # Readings further apart than this do not count as continuous observation.
+    max_gap_s: float = 15 * 60.0
+    # One sample never carries more EWMA weight than this much time.
+    max_sample_weight_s: float = 5 * 60.0
+
+    # Overheat: temperature above what the air and the current's heat explain.
+    rest_current_a: float = 0.05  # below this the pack is resting
+    default_capacity_ah: float = 5.0  # for a reading without design_capacity_mah
+    # Thermal time constants of the I² filters: a pack sheds heat faster while it works
+    # (an e-bike's airflow) than parked (an e-bike pack: 60-120 min; a vacuum's: ~40).
+    heat_tau_work_s: float = 35 * 60.0
+    heat_tau_rest_s: float = 90 * 60.0
+    # The air around the pack: a resting pack settles to it, so track it this fast...
+    ambient_rest_tau_s: float = 30 * 60.0
+    ambient_max_rate_c_per_h: float = 1.5  # ...but no faster than air warms on a hot day,
+    ambient_suspect_rate_c_per_h: float = 0.5  # ...slower while the pack looks too warm;
+    ambient_use_tau_s: float = 6 * HOUR_S  # a working pack (hours on charge) shows little
+    ambient_busy_rate_c_per_h: float = 0.3  # of the air: follow slowly, at most this fast
+    # Heating, in kelvin per squared C-rate at steady state (a vacuum's or an e-bike's
+    # pack: 20-60); the prior is on the high side so that learning starts from above (a
+    # pack heating more than it explains stops the learning), the cap is physics.
+    gain_prior_k_per_c2: float = 60.0
+    gain_max_k_per_c2: float = 80.0
+    gain_prior_weight: float = 0.01  # ridge weight, in C⁴ (sums of squared filtered C²)
+    gain_tau_s: float = 5 * DAY_S  # learned gains forget on this time scale
+    learn_gate_c: float = 3.0  # learn (air, gains) only while the excess is below this
+    overheat_excess_c: float = 8.0  # excess temperature that is a fault...
+    overheat_confirm_s: float = 10 * 60.0  # ...held this long...
+    overheat_immediate_c: float = 15.0  # ...or this much excess, confirmed by two readings
+    overheat_warmup_s: float = 3 * HOUR_S  # no verdict before this much history
+    overheat_onset_c: float = 2.0  # the episode began when the excess last stood below this
+    overheat_clear_c: float = 2.0  # episode over once the excess stays below this...
+    overheat_clear_hold_s: float = 48 * HOUR_S  # ...for this long
+
+    # Wear: the state-of-health trend and when it crosses end of life.
+    eol_soh: float = 0.70  # end of life: full-charge capacity / design capacity
+    wear_half_life_days: float = 5.0  # the trend forgets samples this many days old by half
+    wear_half_life_cycles: float = 15.0
+    wear_min_scale: float = 0.003  # the gauge's resolution, as a share of design
+    wear_min_samples: int = 8  # capacity samples (one per re-learned full-charge capacity)
+    wear_min_span_days: float = 5.0
+    wear_slope_t: float = 3.0  # fade significant: slope at least this many standard errors
+    wear_horizon_days: float = 60.0  # ticket when projected end of life is nearer than this
+    wear_z: float = 1.64  # band of the projected date (90 % two-sided)
+    normal_fade_per_day: float = 0.0005  # the fastest normal ageing, for the onset estimate
+    wear_rearm_jump: float = 0.1  # capacity rising this much (a new pack) re-arms the alarm
+
+    def as_dict(self) -> dict[str, float]:
+        return asdict(self)

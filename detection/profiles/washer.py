@@ -1,0 +1,77 @@
+"""The washer profile: what normal looks like for a front-loading washer, and how far from it
+is a fault."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+HOUR_S = 3600.0
+
+
+@dataclass(frozen=True, slots=True)
+class WasherProfile:
+    """What normal looks like for a domestic front-loading washer, and how far from it is a fault.
+
+    Normal life, for scale: a few cycles a week, none for days at times; a cycle fills,
+    washes, drains, rinses and spins over 0.5-2.5 h. Before each spin the controller
+    checks the load's imbalance at ~93 rpm and redistributes or spins slower when it is
+    too large, so bulky loads mean repeated attempts, reduced speeds and sometimes no
+    spin at all. Spinning up, the tub swings through its suspension resonance (150-250 rpm):
+    the cabinet shakes there about 1.5-3 times as hard as at full speed, whatever the
+    load. A drain empties 8-20 L in under a minute, now and then slower (suds, a kinked
+    hose). Current at full speed depends on the speed and a little on the load (±5 %).
+
+    `cycle_phase` codes (DESIGN.md): 0 idle, 1 fill, 2 wash, 3 rinse, 4 spin, 5 drain.
+    """
+
+    # Readings further apart than this do not count as continuous observation: the
+    # cycle or drain being watched is dropped rather than judged on a guess. A cycle is
+    # judged at its first idle report.
+    max_gap_s: float = 5 * 60.0
+
+    # Spin figures. A report is at full speed when the drum turns at least this fast and
+    # within `plateau_tolerance` of the report before (a whole interval at speed).
+    plateau_min_rpm: float = 600.0
+    plateau_tolerance: float = 0.03
+    vibration_floor_g: float = 0.05  # at-speed vibration is never taken as less than this
+
+    # Imbalance (suspension): the resonance peak spinning up, relative to the vibration at
+    # speed of the same spin, measures how little damping is left; normal 1.5-3.5 whatever
+    # the load, 8+ with a broken shock absorber.
+    imbalance_ratio: float = 4.0  # a spin is rough at this amplification...
+    imbalance_min_peak_g: float = 0.4  # ...if its spin-up peak is also at least this
+    imbalance_abort_peak_g: float = 1.3  # a spin that never got to speed, shaking this hard
+    imbalance_window_cycles: int = 4  # rough in this many of the last cycles...
+    imbalance_confirm_cycles: int = 3  # ...at least this many: confirmed
+    imbalance_clear_cycles: int = 3  # smooth this many cycles in a row: episode over
+
+    # Bearing wear: current at full speed against this washer's own normal at that speed,
+    # accumulated over cycles (CUSUM of log ratio), backed by the vibration at speed
+    # creeping up as well. Normal is a line, log current against speed in 1000 rpm,
+    # fitted to the washer's normal cycles (households spin at 800-1400 rpm by program);
+    # its slope starts from a prior, which cycles at other speeds soon override.
+    bearing_current_slope: float = 1.1  # prior: d log(current) / d(rpm / 1000) near 1000
+    bearing_slope_prior_weight: float = 0.1  # the prior counts as this much spread data
+    bearing_vibration_exponent: float = 1.0  # vibration at speed grows about as rpm**this
+    bearing_min_baseline_cycles: int = 3  # normal cycles seen before judging any
+    bearing_baseline_weight: float = 0.12  # forgetting per cycle (after the first few)
+    bearing_allowance: float = 0.04  # log-ratio of current a cycle may run high for free
+    bearing_cusum_limit: float = 0.25  # accumulated excess that confirms wear...
+    bearing_current_margin: float = 0.08  # ...with recent cycles this far above (log)...
+    bearing_vibration_margin: float = 0.15  # ...and vibration at speed this far up (log)
+    bearing_recent_weight: float = 0.4  # EWMA weight per cycle of the recent excess
+    bearing_clear_cycles: int = 5  # cycles back at normal current: episode over
+
+    # Drain: the level falls at 8-28 L/min with the pump on; a clogged filter or hose
+    # slows it, a blocked one stops it and the controller gives up with water inside.
+    drain_empty_l: float = 1.0  # at or below this the drum counts as drained
+    drain_slow_lpm: float = 12.0  # a full minute of pumping that moved less than this...
+    drain_slow_reports: int = 3  # ...or pumping this many reports and still not empty
+    drain_slow_share: float = 0.5  # a cycle is slow when this share of its drains were
+    drain_confirm_cycles: int = 2  # slow cycles in a row that confirm a clogging drain
+    drain_stall_level_l: float = 2.0  # pump stopped in the drain phase with more water...
+    drain_stall_pump_reports: int = 4  # ...after pumping at least this long: gave up
+    drain_clear_cycles: int = 2  # cycles that drain normally: episode over
+
+    def as_dict(self) -> dict[str, float]:
+        return asdict(self)

@@ -1,0 +1,261 @@
+"""The device types the simulator can build: one `DeviceKind` per type, in a registry.
+
+A kind ties a `DeviceType` to its simulator (a unit class with `sample()`, a bank class
+that steps many units with `ticks()`), the faults and models it supports, and the facts
+the generic parts need: which sensors can fail and how, and which error codes the
+appliance reports itself. Adding a type is one line in `_SOURCES` (plus its data rows).
+Simulator modules are imported on first use, so a type whose module is not there yet
+is simply not available.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from device_sim.faults import FaultSpec
+from domain import DeviceType, FaultCode
+
+
+class SimUnit(Protocol):
+    """One simulated appliance (a frozen dataclass in every simulator module)."""
+
+    @property
+    def device_id(self) -> str: ...
+
+    @property
+    def seed(self) -> int: ...
+
+    @property
+    def fault(self) -> FaultSpec | None: ...
+
+
+class UnitClass(Protocol):
+    def sample(
+        self,
+        device_id: str,
+        seed: int,
+        *,
+        model: str | None = None,
+        fault: FaultSpec | None = None,
+    ) -> Any: ...
+
+
+class SimBank(Protocol):
+    """Steps units together: `ticks()` yields `(ts, {metric: [value per unit]})`."""
+
+    seq: int
+    start_ts: float
+
+    def ticks(self, duration_s: float) -> Iterator[tuple[float, dict[str, list[Any]]]]: ...
+
+
+class BankClass(Protocol):
+    def __call__(self, units: Any, *, start_ts: float, interval_s: float = ...) -> SimBank: ...
+
+
+@dataclass(frozen=True, slots=True)
+class SensorRange:
+    """A sensor that can fail: the values a broken one reads, and how noisy a failing one is.
+
+    `broken` are physically impossible readings (an open or shorted NTC thermistor reads
+    -40 or 125 °C); `noise_sd` is the scatter of a sensor on its way out.
+    """
+
+    metric: str
+    broken: tuple[float, float]
+    noise_sd: float
+
+
+@dataclass(frozen=True, slots=True)
+class ApplianceError:
+    """An error code the appliance's own controller raises when a fault shows itself."""
+
+    code: str
+    message: str
+    delay_s: float  # after the fault's onset: how long the controller takes to notice
+    repeat_s: float | None = None  # raised again this often while the fault lasts
+
+
+@dataclass(frozen=True)
+class DeviceKind:
+    """Everything the generic simulator needs to know about one device type."""
+
+    type: DeviceType
+    unit: UnitClass
+    bank: BankClass
+    faults: tuple[FaultCode, ...]
+    models: tuple[str, ...]
+    id_prefix: str
+    sensors: tuple[SensorRange, ...] = ()
+    errors: Mapping[FaultCode, ApplianceError] = field(default_factory=dict)
+    plot: str | None = None  # "device_sim.module:function(units, *, start_ts, path, ...)"
+    # The bank can be stepped a window at a time (its `start_ts` moved on between
+    # windows) with the same output: keeps memory bounded for large fleets.
+    windowed: bool = True
+
+    def sample(self, device_id: str, seed: int, *, model: str, fault: FaultSpec | None) -> Any:
+        return self.unit.sample(device_id, seed, model=model, fault=fault)
+
+
+@dataclass(frozen=True, slots=True)
+class _Source:
+    module: str  # in device_sim/
+    unit: str
+    bank: str
+    faults: str  # attribute of `module`, or "other_module:ATTR"
+    id_prefix: str
+    plot: str | None = None  # "module:function" in device_sim/ drawing a list of units
+
+
+# One entry per device type; the module is imported when the type is first asked for.
+_SOURCES: dict[DeviceType, _Source] = {
+    DeviceType.FRIDGE: _Source(
+        "fridge", "FridgeUnit", "FridgeBank", "faults:FRIDGE_FAULTS", "fridge", "plot:plot_units"
+    ),
+    DeviceType.WASHER: _Source(
+        "washer",
+        "WasherUnit",
+        "WasherBank",
+        "washer_faults:WASHER_FAULTS",
+        "washer",
+        "plot_washer:plot_washers",
+    ),
+    DeviceType.AIR_CONDITIONER: _Source(
+        "air_conditioner",
+        "AirConditionerUnit",
+        "AirConditionerBank",
+        "AC_FAULTS",
+        "ac",
+        "plot_air_conditioner:plot_air_conditioners",
+    ),
+    DeviceType.BATTERY_PACK: _Source(
+        "battery",
+        "BatteryUnit",
+        "BatteryBank",
+        "BATTERY_FAULTS",
+        "battery",
+        "plot_battery:plot_packs",
+    ),
+}
+
+_THERMISTOR = (-40.0, 125.0)  # an open / shorted NTC: the ends of the ADC's table
+
+SENSORS: dict[DeviceType, tuple[SensorRange, ...]] = {
+    DeviceType.FRIDGE: (
+        SensorRange("cabinet_temp_c", _THERMISTOR, 1.5),
+        SensorRange("freezer_temp_c", _THERMISTOR, 1.5),
+    ),
+    DeviceType.WASHER: (
+        SensorRange("water_level_l", (-5.0, 655.35), 4.0),  # pressure switch: negative, full scale
+        SensorRange("vibration_g", (-1.0, 16.0), 0.3),  # accelerometer railed
+    ),
+    DeviceType.AIR_CONDITIONER: (
+        SensorRange("supply_temp_c", _THERMISTOR, 1.5),
+        SensorRange("return_temp_c", _THERMISTOR, 1.5),
+        SensorRange("outdoor_temp_c", (-60.0, 125.0), 1.5),
+    ),
+    DeviceType.BATTERY_PACK: (
+        SensorRange("temp_c", _THERMISTOR, 1.0),
+        SensorRange("voltage_v", (0.0, 65.535), 0.2),  # BMS ADC reads 0 or full scale
+    ),
+}
+
+ERRORS: dict[DeviceType, dict[FaultCode, ApplianceError]] = {
+    DeviceType.FRIDGE: {
+        FaultCode.FRIDGE_COMPRESSOR_FAILURE: ApplianceError(
+            "E21", "compressor does not start", delay_s=20 * 60.0, repeat_s=6 * 3600.0
+        ),
+    },
+    DeviceType.WASHER: {
+        FaultCode.WASHER_DRAIN_BLOCKED: ApplianceError(
+            "E-OE",
+            "drain error: water not pumped out in time",
+            delay_s=36 * 3600.0,
+            repeat_s=24 * 3600.0,
+        ),
+        FaultCode.WASHER_IMBALANCE: ApplianceError(
+            "E-UE", "unbalanced load: spin aborted", delay_s=12 * 3600.0, repeat_s=24 * 3600.0
+        ),
+    },
+    DeviceType.AIR_CONDITIONER: {
+        FaultCode.AC_REFRIGERANT_LOW: ApplianceError(
+            "E5", "low refrigerant protection", delay_s=4 * 86400.0, repeat_s=86400.0
+        ),
+    },
+    DeviceType.BATTERY_PACK: {
+        FaultCode.BATTERY_OVERHEAT: ApplianceError(
+            "BMS-OT",
+            "over-temperature: charging suspended",
+            delay_s=2 * 3600.0,
+            repeat_s=12 * 3600.0,
+        ),
+    },
+}
+
+
+class KindUnavailable(LookupError):
+    """No simulator for a device type in this build."""
+
+
+_loaded: dict[DeviceType, DeviceKind] = {}
+
+
+def kind(device_type: DeviceType | str) -> DeviceKind:
+    """The kind for `device_type`; raises `KindUnavailable` if its simulator is missing."""
+    device_type = DeviceType(device_type)
+    found = _loaded.get(device_type)
+    if found is None:
+        found = _loaded[device_type] = _load(device_type)
+    return found
+
+
+def available() -> dict[DeviceType, DeviceKind]:
+    """Every kind whose simulator module is present, in `DeviceType` order."""
+    out = {}
+    for device_type in DeviceType:
+        try:
+            out[device_type] = kind(device_type)
+        except KindUnavailable:
+            continue
+    return out
+
+
+def fault_owner(code: FaultCode) -> DeviceType | None:
+    """The device type whose simulator injects `code` (None for generic or unknown codes)."""
+    for device_type, found in available().items():
+        if code in found.faults:
+            return device_type
+    return None
+
+
+def _load(device_type: DeviceType) -> DeviceKind:
+    source = _SOURCES.get(device_type)
+    if source is None:
+        raise KindUnavailable(f"no simulator registered for {device_type.value}")
+    name = f"device_sim.{source.module}"
+    try:
+        module = importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        if exc.name != name:
+            raise
+        raise KindUnavailable(
+            f"no {device_type.value} simulator in this build (device_sim/{source.module}.py)"
+        ) from None
+    faults_module, _, faults_attr = source.faults.rpartition(":")
+    faults_from = (
+        importlib.import_module(f"device_sim.{faults_module}") if faults_module else module
+    )
+    return DeviceKind(
+        type=device_type,
+        unit=getattr(module, source.unit),
+        bank=getattr(module, source.bank),
+        faults=tuple(getattr(faults_from, faults_attr)),
+        models=tuple(getattr(module, "MODELS", ())),
+        id_prefix=source.id_prefix,
+        sensors=SENSORS.get(device_type, ()),
+        errors=ERRORS.get(device_type, {}),
+        plot=f"device_sim.{source.plot}" if source.plot else None,
+    )

@@ -1,0 +1,1 @@
+"""Notifications: the outbox, message texts, who is told what, and the delivery channels."""

@@ -1,0 +1,221 @@
+"""Message texts in English and Chinese: one (subject, body) pair per kind and language.
+
+Customer texts are plain and say what to do now; `render` fills them from named fields
+and falls back to English for a language it does not have.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+LANGUAGES = ("en", "zh")
+
+APPLIANCE_NAMES: Mapping[str, Mapping[str, str]] = {
+    "en": {
+        "fridge": "fridge",
+        "washer": "washing machine",
+        "air_conditioner": "air conditioner",
+        "battery_pack": "home battery",
+    },
+    "zh": {
+        "fridge": "冰箱",
+        "washer": "洗衣机",
+        "air_conditioner": "空调",
+        "battery_pack": "家用电池",
+    },
+}
+
+TEMPLATES: Mapping[str, Mapping[str, tuple[str, str]]] = {
+    "fault_alert": {
+        "en": (
+            "Your {appliance} needs attention",
+            "We noticed a problem with your {appliance} ({model}): {title}.\n"
+            "What to do now: {advice}\n"
+            "We are booking a technician and will tell you when they come. "
+            "You don't need to call us.",
+        ),
+        "zh": (
+            "您的{appliance}需要检修",
+            "我们发现您的{appliance}（{model}）出现问题：{title}。\n"
+            "现在请您：{advice}\n"
+            "我们正在为您安排维修技师，确定上门时间后会通知您，无需致电。",
+        ),
+    },
+    "visit_booked": {
+        "en": (
+            "Technician booked for your {appliance}: {date} {window}",
+            "{technician} will visit on {date} between {window} to fix your {appliance} "
+            "({title}).\nMeanwhile: {advice}",
+        ),
+        "zh": (
+            "已为您的{appliance}预约技师：{date} {window}",
+            "技师{technician}将于{date} {window}上门维修您的{appliance}（{title}）。\n"
+            "在此之前请您：{advice}",
+        ),
+    },
+    "visit_rescheduled": {
+        "en": (
+            "New time for your {appliance} repair: {date} {window}",
+            "The visit to fix your {appliance} has moved: {technician} now arrives on {date} "
+            "between {window}. Sorry for the change.",
+        ),
+        "zh": (
+            "您的{appliance}维修时间已调整：{date} {window}",
+            "维修您的{appliance}的上门时间有变：技师{technician}将于{date} {window}到达。"
+            "抱歉给您带来不便。",
+        ),
+    },
+    "en_route": {
+        "en": (
+            "{technician} is on the way",
+            "{technician} is on the way to fix your {appliance} and should arrive by {window_end}.",
+        ),
+        "zh": (
+            "技师{technician}正在路上",
+            "技师{technician}正在前往维修您的{appliance}，预计{window_end}前到达。",
+        ),
+    },
+    "resolved": {
+        "en": (
+            "Your {appliance} has been repaired",
+            "{technician} has repaired your {appliance}. We will watch its readings for the next "
+            "{quiet_hours} hours to make sure the fix holds; you don't need to do anything.",
+        ),
+        "zh": (
+            "您的{appliance}已维修完成",
+            "技师{technician}已完成维修。接下来{quiet_hours}小时我们会持续监测设备数据，确认故障已排除，您无需任何操作。",
+        ),
+    },
+    "reopened": {
+        "en": (
+            "Your {appliance} still needs attention",
+            "Your {appliance} shows the same problem again ({title}). We are sending a technician "
+            "back at no cost and will tell you when.\nMeanwhile: {advice}",
+        ),
+        "zh": (
+            "您的{appliance}仍需检修",
+            "您的{appliance}再次出现同样的问题（{title}）。我们将免费再次安排技师上门，并会通知您时间。\n在此之前请您：{advice}",
+        ),
+    },
+    "closed": {
+        "en": (
+            "Repair confirmed: your {appliance} is working normally",
+            "Your {appliance} has run normally since the repair, so we have closed the case.",
+        ),
+        "zh": (
+            "维修已确认：您的{appliance}运行正常",
+            "维修后您的{appliance}一直运行正常，本次服务已完成。",
+        ),
+    },
+    "auto_resolved": {
+        "en": (
+            "Your {appliance} is back to normal",
+            "The problem with your {appliance} ({title}) has cleared by itself, so no visit "
+            "is needed. We keep watching it.",
+        ),
+        "zh": (
+            "您的{appliance}已恢复正常",
+            "您的{appliance}的问题（{title}）已自行恢复，无需上门。我们会继续监测。",
+        ),
+    },
+    "cancelled": {
+        "en": ("Visit cancelled", "The service visit for your {appliance} has been cancelled."),
+        "zh": ("上门服务已取消", "您的{appliance}的上门维修已取消。"),
+    },
+    "follow_up": {
+        "en": (
+            "How did we do?",
+            "{technician} repaired your {appliance} recently. How was the visit? "
+            "Rate it from 1 to 5: {rating_url}",
+        ),
+        "zh": (
+            "请评价本次服务",
+            "技师{technician}近期为您维修了{appliance}。请为本次服务打分（1-5分）：{rating_url}",
+        ),
+    },
+    "household_notice": {
+        "en": (
+            "{count} of your appliances went offline at once",
+            "{count} appliances at your home ({appliances}) stopped reporting at the same "
+            "time. This is usually a power cut or the Wi-Fi router, not the appliances: "
+            "please check the fuse box and restart the router. No technician is needed "
+            "for now; we will tell you if anything else looks wrong.",
+        ),
+        "zh": (
+            "您家中{count}台设备同时离线",
+            "您家中的{count}台设备（{appliances}）同时停止上报数据。这通常是停电或Wi-Fi路由器问题，"
+            "而不是设备故障：请检查电闸并重启路由器。目前无需技师上门，如有其他异常我们会通知您。",
+        ),
+    },
+    "work_order": {
+        "en": (
+            "Work order #{ticket_id}: {title} — {date} {window}",
+            "Job #{ticket_id} ({position} on your route for {date}, arrive {window}).\n"
+            "Appliance: {appliance} {model}, serial {serial}, warranty {warranty}.\n"
+            "Address: {address}. Access: {access_notes}\n"
+            "Diagnosis: {probable_cause}\nDo: {recommended_action}\nBring: {parts}\n"
+            "Estimated {minutes} min. Full sheet: {url}",
+        ),
+        "zh": (
+            "工单 #{ticket_id}：{title} — {date} {window}",
+            "工单 #{ticket_id}（{date}路线第{position}站，{window}到达）。\n"
+            "设备：{appliance} {model}，序列号 {serial}，保修 {warranty}。\n"
+            "地址：{address}。入户须知：{access_notes}\n"
+            "诊断：{probable_cause}\n处理：{recommended_action}\n携带：{parts}\n"
+            "预计{minutes}分钟。完整工单：{url}",
+        ),
+    },
+    "job_withdrawn": {
+        "en": ("Job #{ticket_id} withdrawn", "Job #{ticket_id} is no longer yours: {reason}."),
+        "zh": ("工单 #{ticket_id} 已撤回", "工单 #{ticket_id} 已不再分配给您：{reason}。"),
+    },
+    "sla_escalation": {
+        "en": (
+            "SLA {state}: ticket #{ticket_id} ({tier}) must {milestone} by {deadline}",
+            "Ticket #{ticket_id} ({fault_code}, {tier} customer {customer_id}) is {state} on its "
+            "{milestone} deadline {deadline}. Status: {status}. Priority raised to {priority}.",
+        ),
+        "zh": (
+            "SLA {state}：工单 #{ticket_id}（{tier}）须在{deadline}前{milestone}",
+            "工单 #{ticket_id}（{fault_code}，{tier}客户 {customer_id}）的{milestone}时限{deadline}"
+            "状态为{state}。当前状态：{status}。优先级已提升至{priority}。",
+        ),
+    },
+    "unassignable": {
+        "en": (
+            "Ticket #{ticket_id} waits for a technician",
+            "Nobody could be dispatched to ticket #{ticket_id} ({fault_code}, device "
+            "{device_id}): {reason}. It stays queued and is retried every round.",
+        ),
+        "zh": (
+            "工单 #{ticket_id} 暂无技师",
+            "工单 #{ticket_id}（{fault_code}，设备 {device_id}）无法派工：{reason}。"
+            "已排队，每轮重试。",
+        ),
+    },
+    "repair_failed": {
+        "en": (
+            "Repair did not hold: ticket #{ticket_id} reopened",
+            "Device {device_id} reported {fault_code} again after {technician}'s repair; "
+            "ticket #{ticket_id} is reopened for dispatch.",
+        ),
+        "zh": (
+            "维修未生效：工单 #{ticket_id} 已重开",
+            "设备 {device_id} 在技师{technician}维修后再次报告{fault_code}，"
+            "工单 #{ticket_id} 已重新派工。",
+        ),
+    },
+}
+
+
+def appliance_name(device_type: str, language: str) -> str:
+    names = APPLIANCE_NAMES.get(language) or APPLIANCE_NAMES["en"]
+    return names.get(device_type, device_type.replace("_", " "))
+
+
+def render(kind: str, language: str, fields: Mapping[str, Any]) -> tuple[str, str]:
+    """(subject, body) of `kind` in `language` (English if missing); a missing field raises."""
+    variants = TEMPLATES[kind]
+    subject, body = variants.get(language) or variants["en"]
+    return subject.format_map(fields), body.format_map(fields)
