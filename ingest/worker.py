@@ -12,6 +12,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Sequence
+from functools import partial
 
 from ingest.messages import Batch, RawMessage
 from ingest.stats import IngestStats
@@ -83,21 +84,36 @@ class IngestWorker:
         return raws
 
     def _deliver(self, raws: list[RawMessage]) -> None:
+        batch = self._validate(raws)
+        if batch is None or not self._retrying(lambda: self.sink(batch), "storing", len(raws)):
+            log.warning("stopping with a batch unstored; the broker will redeliver it")
+            return
+        self.ack(raws)
+        self.stats.add(batches=1, stored=len(batch.readings))
+
+    def _validate(self, raws: list[RawMessage]) -> Batch | None:
+        """Validate every message; a failing device lookup (database away) is retried.
+
+        `Validator.add_to` looks the device up before it changes any state, so retrying
+        the message that raised neither loses nor double-counts the ones before it.
+        """
         batch = Batch()
         for raw in raws:
-            self.validator.add_to(batch, raw)
+            if not self._retrying(partial(self.validator.add_to, batch, raw), "validating", 1):
+                return None
+        return batch
+
+    def _retrying(self, step: Callable[[], None], what: str, size: int) -> bool:
+        """Run `step` until it succeeds (True) or the worker is told to stop (False)."""
         backoff = 0.05
         while True:
             try:
-                self.sink(batch)
-                break
+                step()
+                return True
             except Exception:  # the sink's failures are many (DB, disk); all mean "retry"
                 self.stats.add(sink_failures=1)
                 if self._stop.is_set():
-                    log.exception("stopping with a batch unstored; the broker will redeliver it")
-                    return
-                log.exception("storing a batch of %d failed; retrying in %.2fs", len(raws), backoff)
+                    return False
+                log.exception("%s %d message(s) failed; retrying in %.2fs", what, size, backoff)
                 time.sleep(backoff)
                 backoff = min(backoff * 2, self.max_backoff_s)
-        self.ack(raws)
-        self.stats.add(batches=1, stored=len(batch.readings))
