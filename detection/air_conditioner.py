@@ -13,44 +13,23 @@ thresholds and physics constants in an `AirConditionerProfile`.
 from __future__ import annotations
 
 import math
-from typing import Any, ClassVar, TypeVar
 
-from detection.catalog import diagnosis_for
+from detection.detector_base import ProfiledDetector, ewma_alpha
 from detection.detector_set import DetectorSet
 from detection.profiles import AirConditionerProfile
 from domain import Anomaly, FaultCode, Reading, Severity
 
-D = TypeVar("D", bound="_Detector")
 HOUR_S = 3600.0
 
 
-def _alpha(weight_s: float, tau_s: float) -> float:
-    """EWMA weight of a sample that stands for `weight_s` seconds."""
-    return 1.0 - math.exp(-weight_s / tau_s)
+class _Detector(ProfiledDetector[AirConditionerProfile]):
+    """AC detectors read the AC profile and keep event-time bookkeeping."""
 
-
-class _Detector:
-    """Shared plumbing: the profile, the state hand-off, event-time bookkeeping."""
-
-    fault_code: ClassVar[FaultCode]
-    severity: ClassVar[Severity]
-    _state_fields: ClassVar[tuple[str, ...]]
+    profile_type = AirConditionerProfile
 
     def __init__(self, profile: AirConditionerProfile | None = None) -> None:
-        self.profile = profile if profile is not None else AirConditionerProfile()
+        super().__init__(profile)
         self.last_ts_: float | None = None
-
-    def state(self) -> dict[str, Any]:
-        """Everything learned so far, JSON-ready; `from_state` resumes from it."""
-        return {name: getattr(self, name + "_") for name in self._state_fields}
-
-    @classmethod
-    def from_state(cls: type[D], profile: AirConditionerProfile | None, state: dict[str, Any]) -> D:
-        detector = cls(profile)
-        for name in cls._state_fields:
-            if name in state:
-                setattr(detector, name + "_", state[name])
-        return detector
 
     def _advance(self, ts: float) -> tuple[float, bool] | None:
         """Move event time to `ts`: the sample's weight (s) and whether a gap preceded it;
@@ -61,27 +40,6 @@ class _Detector:
         dt = p.max_sample_weight_s if self.last_ts_ is None else ts - self.last_ts_
         self.last_ts_ = ts
         return min(dt, p.max_sample_weight_s), dt > p.max_gap_s
-
-    def _anomaly(
-        self,
-        reading: Reading,
-        *,
-        onset_at: float,
-        confidence: float,
-        summary: str,
-        evidence: dict[str, Any],
-    ) -> Anomaly:
-        return Anomaly(
-            device_id=reading.device_id,
-            fault_code=self.fault_code,
-            severity=self.severity,
-            detected_at=reading.ts,
-            onset_at=onset_at,
-            confidence=round(min(max(confidence, 0.0), 1.0), 3),
-            summary=summary,
-            evidence=evidence,
-            diagnosis=diagnosis_for(self.fault_code),
-        )
 
 
 class RefrigerantLowDetector(_Detector):
@@ -193,7 +151,9 @@ class RefrigerantLowDetector(_Detector):
         running = compressor >= 0.5
         fan_on = rpm >= p.fan_running_rpm
         if fan_on and not gap:
-            self.duty_ += _alpha(weight, p.duty_tau_s) * ((1.0 if running else 0.0) - self.duty_)
+            self.duty_ += ewma_alpha(weight, p.duty_tau_s) * (
+                (1.0 if running else 0.0) - self.duty_
+            )
         if not running:
             self.run_start_ = None
             return None
@@ -238,7 +198,7 @@ class RefrigerantLowDetector(_Detector):
         self.block_outdoor_ = self.block_compressor_w_ = 0.0
         self.blocks_ += 1
         hours = w / HOUR_S
-        fast = 1.0 if self.blocks_ == 1 else _alpha(w, p.refrigerant_level_tau_s)
+        fast = 1.0 if self.blocks_ == 1 else ewma_alpha(w, p.refrigerant_level_tau_s)
         expected = self._expected_intercept()
         self.level_ += fast * (r - self.level_)
         self.delta_ += fast * (delta - self.delta_)
@@ -260,7 +220,7 @@ class RefrigerantLowDetector(_Detector):
             # A running mean that starts from the fleet's prior, then an EWMA.
             weight = max(
                 1.0 / (self.learned_ + p.refrigerant_prior_blocks),
-                _alpha(w, p.refrigerant_baseline_tau_s),
+                ewma_alpha(w, p.refrigerant_baseline_tau_s),
             )
             self.baseline_ += weight * (r - self.baseline_)
             self.baseline_duty_ += weight * (self.duty_ - self.baseline_duty_)
@@ -403,9 +363,9 @@ class FilterCloggedDetector(_Detector):
             self.level_ = self.fast_ = self.slow_ = self.baseline_ = x
             self.quiet_at_ = ts
         self.run_s_ += weight
-        self.level_ += _alpha(weight, p.filter_level_tau_s) * (x - self.level_)
-        self.fast_ += _alpha(weight, p.filter_trend_fast_tau_s) * (x - self.fast_)
-        self.slow_ += _alpha(weight, p.filter_trend_slow_tau_s) * (x - self.slow_)
+        self.level_ += ewma_alpha(weight, p.filter_level_tau_s) * (x - self.level_)
+        self.fast_ += ewma_alpha(weight, p.filter_trend_fast_tau_s) * (x - self.fast_)
+        self.slow_ += ewma_alpha(weight, p.filter_trend_slow_tau_s) * (x - self.slow_)
         self._watch_delta(reading, weight)
         trend = self.trend()
         if trend <= p.filter_quiet_rate_pa_per_h:
@@ -485,7 +445,7 @@ class FilterCloggedDetector(_Detector):
             tau = p.filter_baseline_rise_tau_s
         else:
             return
-        self.baseline_ += _alpha(weight, tau) * (self.level_ - self.baseline_)
+        self.baseline_ += ewma_alpha(weight, tau) * (self.level_ - self.baseline_)
 
     def _watch_delta(self, reading: Reading, weight: float) -> None:
         # Less air over the coil cools it further: supply air runs colder (evidence only).
@@ -496,9 +456,9 @@ class FilterCloggedDetector(_Detector):
         p = self.profile
         if self.delta_ is None or self.baseline_delta_ is None:
             self.delta_ = self.baseline_delta_ = delta
-        self.delta_ += _alpha(weight, p.filter_trend_slow_tau_s) * (delta - self.delta_)
+        self.delta_ += ewma_alpha(weight, p.filter_trend_slow_tau_s) * (delta - self.delta_)
         if not self.latched_ and self.condition_since_ is None:
-            self.baseline_delta_ += _alpha(weight, p.filter_baseline_rise_tau_s) * (
+            self.baseline_delta_ += ewma_alpha(weight, p.filter_baseline_rise_tau_s) * (
                 delta - self.baseline_delta_
             )
 

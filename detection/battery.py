@@ -11,66 +11,21 @@ thresholds in a `BatteryProfile`.
 from __future__ import annotations
 
 import math
-from typing import Any, ClassVar, TypeVar
+from typing import Any
 
-from detection.catalog import diagnosis_for
+from detection.detector_base import ProfiledDetector, ewma_alpha
 from detection.detector_set import DetectorSet
 from detection.profiles import BatteryProfile
 from detection.prognosis import FadeTrend
 from domain import Anomaly, FaultCode, Reading, Severity
 
-D = TypeVar("D", bound="_Detector")
-
 DAY_S = 86400.0
 
 
-def _alpha(dt: float, tau: float) -> float:
-    """EWMA weight of a sample that stands for `dt` seconds."""
-    return 1.0 - math.exp(-dt / tau)
+class _Detector(ProfiledDetector[BatteryProfile]):
+    """Battery detectors read the battery profile."""
 
-
-class _Detector:
-    """Shared plumbing: the profile, the state hand-off, the anomaly."""
-
-    fault_code: ClassVar[FaultCode]
-    severity: ClassVar[Severity]
-    _state_fields: ClassVar[tuple[str, ...]]
-
-    def __init__(self, profile: BatteryProfile | None = None) -> None:
-        self.profile = profile if profile is not None else BatteryProfile()
-
-    def state(self) -> dict[str, Any]:
-        """Everything learned so far, JSON-ready; `from_state` resumes from it."""
-        return {name: getattr(self, name + "_") for name in self._state_fields}
-
-    @classmethod
-    def from_state(cls: type[D], profile: BatteryProfile | None, state: dict[str, Any]) -> D:
-        detector = cls(profile)
-        for name in cls._state_fields:
-            if name in state:
-                setattr(detector, name + "_", state[name])
-        return detector
-
-    def _anomaly(
-        self,
-        reading: Reading,
-        *,
-        onset_at: float,
-        confidence: float,
-        summary: str,
-        evidence: dict[str, Any],
-    ) -> Anomaly:
-        return Anomaly(
-            device_id=reading.device_id,
-            fault_code=self.fault_code,
-            severity=self.severity,
-            detected_at=reading.ts,
-            onset_at=onset_at,
-            confidence=round(min(max(confidence, 0.0), 1.0), 3),
-            summary=summary,
-            evidence=evidence,
-            diagnosis=diagnosis_for(self.fault_code),
-        )
+    profile_type = BatteryProfile
 
 
 class OverheatDetector(_Detector):
@@ -174,7 +129,7 @@ class OverheatDetector(_Detector):
             self.hot_since_ = None  # persistence must be seen, not assumed
         # The filters are physics (heat decays while nobody watches), so use the real dt.
         working = abs(current) >= p.rest_current_a
-        a = _alpha(dt, p.heat_tau_work_s if working else p.heat_tau_rest_s)
+        a = ewma_alpha(dt, p.heat_tau_work_s if working else p.heat_tau_rest_s)
         c2 = rate * rate
         self.heat_charge_ += a * ((c2 if current > 0 else 0.0) - self.heat_charge_)
         self.heat_discharge_ += a * ((c2 if current < 0 else 0.0) - self.heat_discharge_)
@@ -189,7 +144,7 @@ class OverheatDetector(_Detector):
             # Back after a gap, at rest: whatever the air did meanwhile, this is it now.
             self.ambient_ = temp - explained
         tau = p.ambient_use_tau_s if working else p.ambient_rest_tau_s
-        move = _alpha(step, tau) * (temp - explained - self.ambient_)
+        move = ewma_alpha(step, tau) * (temp - explained - self.ambient_)
         # The air is seen only at rest, and it never warms faster than on a hot afternoon:
         # heat from a fault outruns the estimate. While the pack works (hours of
         # charging) or looks suspiciously warm, it may follow even more slowly.

@@ -8,64 +8,16 @@ readings older than the last one they used, and keep all thresholds in a `Fridge
 
 from __future__ import annotations
 
-import math
-from typing import Any, ClassVar, TypeVar
-
-from detection.catalog import diagnosis_for
+from detection.detector_base import ProfiledDetector, ewma_alpha
 from detection.detector_set import DetectorSet
 from detection.profiles import FridgeProfile
 from domain import Anomaly, FaultCode, Reading, Severity
 
-D = TypeVar("D", bound="_Detector")
 
+class _Detector(ProfiledDetector[FridgeProfile]):
+    """Fridge detectors read the fridge profile."""
 
-def _alpha(dt: float, tau: float, cap: float) -> float:
-    """EWMA weight of a sample that stands for `dt` seconds (at most `cap`)."""
-    return 1.0 - math.exp(-min(dt, cap) / tau)
-
-
-class _Detector:
-    """Shared plumbing: the profile, the state hand-off, the latch."""
-
-    fault_code: ClassVar[FaultCode]
-    severity: ClassVar[Severity]
-    _state_fields: ClassVar[tuple[str, ...]]
-
-    def __init__(self, profile: FridgeProfile | None = None) -> None:
-        self.profile = profile if profile is not None else FridgeProfile()
-
-    def state(self) -> dict[str, Any]:
-        """Everything learned so far, JSON-ready; `from_state` resumes from it."""
-        return {name: getattr(self, name + "_") for name in self._state_fields}
-
-    @classmethod
-    def from_state(cls: type[D], profile: FridgeProfile | None, state: dict[str, Any]) -> D:
-        detector = cls(profile)
-        for name in cls._state_fields:
-            if name in state:
-                setattr(detector, name + "_", state[name])
-        return detector
-
-    def _anomaly(
-        self,
-        reading: Reading,
-        *,
-        onset_at: float,
-        confidence: float,
-        summary: str,
-        evidence: dict[str, Any],
-    ) -> Anomaly:
-        return Anomaly(
-            device_id=reading.device_id,
-            fault_code=self.fault_code,
-            severity=self.severity,
-            detected_at=reading.ts,
-            onset_at=onset_at,
-            confidence=round(min(max(confidence, 0.0), 1.0), 3),
-            summary=summary,
-            evidence=evidence,
-            diagnosis=diagnosis_for(self.fault_code),
-        )
+    profile_type = FridgeProfile
 
 
 class CompressorFailureDetector(_Detector):
@@ -129,7 +81,9 @@ class CompressorFailureDetector(_Detector):
         if self.cabinet_ is None or self.last_ts_ is None or gap:
             self.cabinet_ = cabinet
         else:
-            weight = _alpha(ts - self.last_ts_, p.compressor_cabinet_tau_s, p.max_sample_weight_s)
+            weight = ewma_alpha(
+                ts - self.last_ts_, p.compressor_cabinet_tau_s, p.max_sample_weight_s
+            )
             self.cabinet_ += weight * (cabinet - self.cabinet_)
         self.last_ts_ = ts
         smoothed = self.cabinet_
@@ -287,12 +241,12 @@ class TempDriftDetector(_Detector):
             return None
         dt = ts - self.last_ts_
         cap = p.max_sample_weight_s
-        self.cabinet_ += _alpha(dt, p.drift_cabinet_tau_s, cap) * (cabinet - self.cabinet_)
+        self.cabinet_ += ewma_alpha(dt, p.drift_cabinet_tau_s, cap) * (cabinet - self.cabinet_)
         if freezer is not None:
             if self.freezer_ is None:
                 self.freezer_ = freezer
-            self.freezer_ += _alpha(dt, p.drift_cabinet_tau_s, cap) * (freezer - self.freezer_)
-        self.duty_ += _alpha(dt, p.drift_duty_tau_s, cap) * (running - self.duty_)
+            self.freezer_ += ewma_alpha(dt, p.drift_cabinet_tau_s, cap) * (freezer - self.freezer_)
+        self.duty_ += ewma_alpha(dt, p.drift_duty_tau_s, cap) * (running - self.duty_)
         self.last_ts_ = ts
         if dt > p.max_gap_s:
             self.condition_since_ = None  # persistence must be seen, not assumed
@@ -311,7 +265,7 @@ class TempDriftDetector(_Detector):
         if self.cusum_ == 0.0:
             # Behaving as usual: this is what the device's normal looks like.
             self.cusum_zero_at_ = ts
-            slow = _alpha(dt, p.drift_baseline_tau_s, cap)
+            slow = ewma_alpha(dt, p.drift_baseline_tau_s, cap)
             self.baseline_duty_ += slow * (running - self.baseline_duty_)
             self.baseline_offset_ += slow * (excess - self.baseline_offset_)
 

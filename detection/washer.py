@@ -14,14 +14,12 @@ from __future__ import annotations
 
 import math
 from enum import IntEnum
-from typing import Any, ClassVar, TypeVar
+from typing import Any
 
-from detection.catalog import diagnosis_for
+from detection.detector_base import ProfiledDetector
 from detection.detector_set import DetectorSet
 from detection.profiles import WasherProfile
 from domain import Anomaly, FaultCode, Reading, Severity
-
-D = TypeVar("D", bound="_Detector")
 
 
 class Phase(IntEnum):
@@ -35,31 +33,20 @@ class Phase(IntEnum):
     DRAIN = 5
 
 
-class _Detector:
-    """Shared plumbing: the profile, event-time order, the state hand-off, the anomaly."""
+class _Detector(ProfiledDetector[WasherProfile]):
+    """Washer detectors: event-time order and the previous report, shared by all three."""
 
-    fault_code: ClassVar[FaultCode]
-    severity: ClassVar[Severity]
-    _state_fields: ClassVar[tuple[str, ...]]
+    profile_type = WasherProfile
 
     def __init__(self, profile: WasherProfile | None = None) -> None:
-        self.profile = profile if profile is not None else WasherProfile()
+        super().__init__(profile)
         self.last_ts_: float | None = None
         self.prev_rpm_ = 0.0
         self.prev_phase_ = 0
 
-    def state(self) -> dict[str, Any]:
-        """Everything learned so far, JSON-ready; `from_state` resumes from it."""
-        names = ("last_ts", "prev_rpm", "prev_phase", *self._state_fields)
-        return {name: _copy(getattr(self, name + "_")) for name in names}
-
     @classmethod
-    def from_state(cls: type[D], profile: WasherProfile | None, state: dict[str, Any]) -> D:
-        detector = cls(profile)
-        for name in ("last_ts", "prev_rpm", "prev_phase", *cls._state_fields):
-            if name in state:
-                setattr(detector, name + "_", _copy(state[name]))
-        return detector
+    def _state_names(cls) -> tuple[str, ...]:
+        return ("last_ts", "prev_rpm", "prev_phase", *cls._state_fields)
 
     def update(self, reading: Reading) -> Anomaly | None:
         """Learn from one reading; return an anomaly when it confirms this detector's fault."""
@@ -93,37 +80,6 @@ class _Detector:
             and rpm >= p.plateau_min_rpm
             and abs(rpm - self.prev_rpm_) <= p.plateau_tolerance * rpm
         )
-
-    def _anomaly(
-        self,
-        reading: Reading,
-        *,
-        onset_at: float,
-        confidence: float,
-        summary: str,
-        evidence: dict[str, Any],
-        severity: Severity | None = None,
-    ) -> Anomaly:
-        return Anomaly(
-            device_id=reading.device_id,
-            fault_code=self.fault_code,
-            severity=self.severity if severity is None else severity,
-            detected_at=reading.ts,
-            onset_at=onset_at,
-            confidence=round(min(max(confidence, 0.0), 1.0), 3),
-            summary=summary,
-            evidence=evidence,
-            diagnosis=diagnosis_for(self.fault_code),
-        )
-
-
-def _copy(value: Any) -> Any:
-    """State values are scalars, lists or dicts of them: copy so no two objects share one."""
-    if isinstance(value, list):
-        return [_copy(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _copy(v) for k, v in value.items()}
-    return value
 
 
 def _log(x: float) -> float:

@@ -1,4 +1,4 @@
-"""The fridge profile: what normal looks like for a fridge-freezer, and how far from it is a fault."""
+"""The fridge profile: what normal looks like for a fridge-freezer, and what is a fault."""
 
 from __future__ import annotations
 
