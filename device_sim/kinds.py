@@ -92,8 +92,10 @@ class DeviceKind:
     sensors: tuple[SensorRange, ...] = ()
     errors: Mapping[FaultCode, ApplianceError] = field(default_factory=dict)
     plot: str | None = None  # "device_sim.module:function(units, *, start_ts, path, ...)"
-    # The bank can be stepped a window at a time (its `start_ts` moved on between
-    # windows) with the same output: keeps memory bounded for large fleets.
+    plot_days: float = 0.0
+    # Step the bank a window of reports at a time (scenario probes whether successive
+    # `ticks()` calls resume, or restart from a `start_ts` it moves along): memory stays
+    # bounded for large fleets. False: one `ticks()` call for the whole run.
     windowed: bool = True
 
     def sample(self, device_id: str, seed: int, *, model: str, fault: FaultSpec | None) -> Any:
@@ -108,6 +110,7 @@ class _Source:
     faults: str  # attribute of `module`, or "other_module:ATTR"
     id_prefix: str
     plot: str | None = None  # "module:function" in device_sim/ drawing a list of units
+    plot_days: float = 0.0  # the shortest span a plot needs (a washer runs a few times a week)
 
 
 # One entry per device type; the module is imported when the type is first asked for.
@@ -122,6 +125,7 @@ _SOURCES: dict[DeviceType, _Source] = {
         "washer_faults:WASHER_FAULTS",
         "washer",
         "plot_washer:plot_washers",
+        plot_days=21.0,
     ),
     DeviceType.AIR_CONDITIONER: _Source(
         "air_conditioner",
@@ -258,4 +262,5 @@ def _load(device_type: DeviceType) -> DeviceKind:
         sensors=SENSORS.get(device_type, ()),
         errors=ERRORS.get(device_type, {}),
         plot=f"device_sim.{source.plot}" if source.plot else None,
+        plot_days=source.plot_days,
     )

@@ -263,7 +263,8 @@ def plot_fleet(run: FleetRun, path: str | Path) -> list[Path]:
             log.warning("no plot for %s (%s missing)", device_type.value, kind.plot)
             continue
         target = path.with_name(f"{path.stem}-{device_type.value}{path.suffix or '.png'}")
-        options: dict[str, Any] = {"start_ts": run.start_ts, "duration_s": run.duration_s}
+        duration_s = max(run.duration_s, kind.plot_days * DAY)
+        options: dict[str, Any] = {"start_ts": run.start_ts, "duration_s": duration_s}
         if "interval_s" in inspect.signature(draw).parameters:
             options["interval_s"] = run.definition.interval_s
         draw(healthy + broken, path=target, **options)
