@@ -2,8 +2,8 @@
 peers in a way no specific detector describes.
 
 Each device's telemetry is summarised per event-time hour (`HourlyFeatures`: mean,
-standard deviation and roughness — mean absolute change between readings — of the
-profile's `fleet_metrics`); a `FleetModel` holds one
+standard deviation, roughness — mean absolute change between readings — and noise floor
+of the profile's `fleet_metrics`); a `FleetModel` holds one
 IsolationForest per device model (and per device type as a fallback), trained on fleet
 hours. Scoring is done in batches by the engine — a single-row `score_samples` call costs
 milliseconds, a row in a batch microseconds. The model's `abnormality` is the negated
@@ -25,12 +25,13 @@ from detection.catalog import diagnosis_for
 from domain import Anomaly, FaultCode, Severity
 
 HOUR_S = 3600.0
+FLOOR_WINDOW = 5  # changes per stretch when looking for the hour's quietest one
 FloatArray = npt.NDArray[np.float64]
 
 
 def feature_names(metrics: Sequence[str]) -> list[str]:
     """Column names of an hourly feature vector over `metrics`."""
-    return [f"{m}_{stat}" for m in metrics for stat in ("mean", "std", "rough")]
+    return [f"{m}_{stat}" for m in metrics for stat in ("mean", "std", "rough", "floor")]
 
 
 class HourlyFeatures:
@@ -38,25 +39,25 @@ class HourlyFeatures:
 
     `add` returns `(hour_start, vector)` for the previous hour when a reading opens a new
     hour and the previous one had enough readings; otherwise None. The vector holds, per
-    metric, the mean, the standard deviation and the roughness (mean absolute change
-    from one reading to the next: a failing sensor's scatter shows there first).
-    Readings are kept as picked tuples (one C call each) and summarised with numpy when
-    the hour closes: the per-reading cost stays well under a microsecond.
+    metric, the mean, the standard deviation, the roughness (mean absolute change from
+    one reading to the next) and the noise floor (the mean absolute second difference
+    over the hour's quietest stretch of `FLOOR_WINDOW`): a working sensor has quiet
+    stretches even in a busy hour, and a steady slope is quiet too; a failing one
+    scatters all the time. Readings are kept as picked tuples
+    (one C call each) and summarised with numpy when the hour closes.
 
     >>> features = HourlyFeatures(("t",), min_readings=2)
-    >>> [features.add(ts, {"t": ts / 60}) for ts in (0.0, 60.0, 3600.0)][-1]
-    (0.0, [0.5, 0.5, 1.0])
+    >>> [features.add(ts, {"t": (ts / 60) ** 2}) for ts in (0.0, 60.0, 120.0, 3600.0)][-1]
+    (0.0, [1.666666667, 1.699673171, 2.0, 2.0])
     """
 
-    __slots__ = ("_pick", "base", "hour", "metrics", "min_readings", "rows")
+    __slots__ = ("_pick", "hour", "metrics", "min_readings", "rows")
 
     def __init__(self, metrics: Sequence[str], min_readings: int = 30) -> None:
         self.metrics = tuple(metrics)
         self.min_readings = min_readings
         self.hour: float | None = None
         self.rows: list[tuple[float, ...]] = []
-        # Sums carried over from a restored state: (count, sums, squares, rough, last).
-        self.base: tuple[int, FloatArray, FloatArray, FloatArray, FloatArray] | None = None
         self._pick = operator.itemgetter(*self.metrics) if len(self.metrics) > 1 else None
 
     def add(self, ts: float, values: Mapping[str, float]) -> tuple[float, list[float]] | None:
@@ -67,7 +68,6 @@ class HourlyFeatures:
                 closed = self._close()
             self.hour = hour
             self.rows = []
-            self.base = None
         pick = self._pick
         try:
             row = pick(values) if pick is not None else (values[self.metrics[0]],)
@@ -76,59 +76,30 @@ class HourlyFeatures:
         self.rows.append(row)
         return closed
 
-    def _summary(self) -> tuple[int, FloatArray, FloatArray, FloatArray, FloatArray] | None:
-        """(count, sums, squares, summed absolute changes, last row) of the hour so far."""
-        summary = self.base
-        if not self.rows:
-            return summary
-        x = np.asarray(self.rows, dtype=np.float64)
-        count = x.shape[0]
-        sums, squares = x.sum(axis=0), (x * x).sum(axis=0)
-        rough = np.abs(np.diff(x, axis=0)).sum(axis=0)
-        if summary is not None:
-            b_count, b_sums, b_squares, b_rough, b_last = summary
-            rough = rough + b_rough + np.abs(x[0] - b_last)
-            count, sums, squares = count + b_count, sums + b_sums, squares + b_squares
-        return count, sums, squares, rough, x[-1]
-
     def _close(self) -> tuple[float, list[float]] | None:
-        summary = self._summary()
-        if summary is None or summary[0] < self.min_readings or self.hour is None:
+        n = len(self.rows)
+        if n < max(self.min_readings, 2) or self.hour is None:
             return None
-        n, sums, squares, rough, _ = summary
-        mean = sums / n
-        std = np.sqrt(np.maximum(squares / n - mean * mean, 0.0))
-        vector = np.column_stack((mean, std, rough / max(n - 1, 1))).ravel()
+        x = np.asarray(self.rows, dtype=np.float64)
+        rough = np.abs(np.diff(x, axis=0)).mean(axis=0)
+        # Second differences: a steady slope (a battery sagging under load) is quiet,
+        # a scattering sensor is not.
+        bends = np.abs(np.diff(x, n=2, axis=0))
+        windows = bends.shape[0] // FLOOR_WINDOW
+        floor = bends.mean(axis=0) if bends.shape[0] else rough
+        if windows:
+            stretch = bends[: windows * FLOOR_WINDOW].reshape(windows, FLOOR_WINDOW, -1)
+            floor = stretch.mean(axis=1).min(axis=0)
+        vector = np.column_stack((x.mean(axis=0), x.std(axis=0), rough, floor)).ravel()
         return self.hour, [round(float(v), 9) for v in vector]
 
     def state(self) -> dict[str, Any]:
-        summary = self._summary()
-        if summary is None:
-            return {"hour": self.hour, "count": 0}
-        count, sums, squares, rough, last = summary
-        return {
-            "hour": self.hour,
-            "count": count,
-            "sums": sums.tolist(),
-            "squares": squares.tolist(),
-            "rough": rough.tolist(),
-            "last": last.tolist(),
-        }
+        # The hour's raw rows (at most one an interval): a hand-off resumes exactly.
+        return {"hour": self.hour, "rows": [list(row) for row in self.rows]}
 
     def restore(self, state: Mapping[str, Any]) -> None:
         self.hour = state.get("hour")
-        self.rows = []
-        count = int(state.get("count", 0))
-        if count == 0:
-            self.base = None
-            return
-        self.base = (
-            count,
-            np.asarray(state["sums"], dtype=np.float64),
-            np.asarray(state["squares"], dtype=np.float64),
-            np.asarray(state["rough"], dtype=np.float64),
-            np.asarray(state["last"], dtype=np.float64),
-        )
+        self.rows = [tuple(float(v) for v in row) for row in state.get("rows", [])]
 
 
 class FleetModel(BaseEstimator):

@@ -66,9 +66,11 @@ DEFAULT_POLICIES: dict[FaultCode, AlarmPolicy] = {
     ),
     # Stuck has its own duration rule; a moment of movement must not end the episode.
     FaultCode.SENSOR_STUCK: AlarmPolicy(clear_hold_s=30 * 60.0, cooldown_s=12 * HOUR_S),
-    # Still offline a day later: the customer has not noticed, raise it.
+    # The silence threshold is already the hysteresis; a device back for a quarter of an
+    # hour and gone again is a new outage. Still offline a day later: the customer has
+    # not noticed, raise it.
     FaultCode.DEVICE_OFFLINE: AlarmPolicy(
-        cooldown_s=1 * HOUR_S, escalate_every_s=24 * HOUR_S, max_severity=Severity.MEDIUM
+        cooldown_s=15 * 60.0, escalate_every_s=24 * HOUR_S, max_severity=Severity.MEDIUM
     ),
     # An error code is an event: it stands for a while, repeats extend it.
     FaultCode.APPLIANCE_ERROR_CODE: AlarmPolicy(cooldown_s=12 * HOUR_S),

@@ -9,6 +9,7 @@ hygiene (`detection/hygiene.py`). Limits live in `detection/profiles/health.py`.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, ClassVar
@@ -177,6 +178,11 @@ class OutOfRangeDetector:
     def __init__(self, profile: HealthProfile) -> None:
         self.profile = profile
         self._limits = tuple((s.name, s.low, s.high, s.tolerance) for s in profile.metrics)
+        # Fast path: every metric fetched in one C call and compared with map().
+        names = tuple(s.name for s in profile.metrics)
+        self._pick = operator.itemgetter(*names) if len(names) > 1 else None
+        self._lows = tuple(s.low for s in profile.metrics)
+        self._highs = tuple(s.high for s in profile.metrics)
         self.rail_: dict[str, list[float]] = {}  # metric -> [impossible value, first seen at]
         self.bad_: tuple[str, ...] = ()  # metrics out of range in the latest reading
 
@@ -185,7 +191,18 @@ class OutOfRangeDetector:
 
         `bad_` names the metrics this reading has out of range (railed or not): the
         engine keeps them from the type detectors, whose physics they would mislead."""
-        get = reading.metrics.get
+        metrics = reading.metrics
+        if self._pick is not None and not self.bad_:
+            try:
+                values = self._pick(metrics)
+            except KeyError:
+                pass  # a metric is missing: the careful path below
+            else:
+                if all(map(operator.le, self._lows, values)) and all(
+                    map(operator.le, values, self._highs)
+                ):
+                    return None
+        get = metrics.get
         found = None
         bad: list[str] | None = None
         for name, low, high, tolerance in self._limits:

@@ -45,7 +45,7 @@ class HealthProfile:
     offline_will_grace_s: float = 10 * MINUTE_S
     # Readings further apart than this break a stuck run (unwatched time proves nothing).
     max_gap_s: float = 15 * MINUTE_S
-    # Fleet model: hourly mean and standard deviation of these metrics...
+    # Fleet model: hourly summaries of these metrics (every metric a sensor measures)...
     fleet_metrics: tuple[str, ...] = ()
     # ...over hours with at least this many readings (a partial hour is not judged).
     fleet_min_readings: int = 30
@@ -107,7 +107,15 @@ _AC = HealthProfile(
         MetricSpec("filter_dp_pa", 0.0, 2000.0),
     ),
     offline_after_s=30 * MINUTE_S,
-    fleet_metrics=("supply_temp_c", "return_temp_c", "compressor_on", "power_w", "filter_dp_pa"),
+    fleet_metrics=(
+        "supply_temp_c",
+        "return_temp_c",
+        "outdoor_temp_c",
+        "compressor_on",
+        "fan_rpm",
+        "power_w",
+        "filter_dp_pa",
+    ),
 )
 
 _BATTERY = HealthProfile(
