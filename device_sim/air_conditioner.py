@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from device_sim.bank import UnitBank
 from device_sim.faults import FaultSpec, check_injectable
 from domain import FaultCode, Reading
 
@@ -562,7 +563,7 @@ def _column(units: Sequence[AirConditionerUnit], name: str) -> FloatArray:
     return np.array([float(getattr(u.params, name)) for u in units], dtype=np.float64)
 
 
-class AirConditionerBank:
+class AirConditionerBank(UnitBank[AirConditionerUnit]):
     """Steps a set of units together in event time, vectorised across units.
 
     Inputs that do not depend on the state (weather, sun, who is home and what they set,
@@ -580,14 +581,7 @@ class AirConditionerBank:
         interval_s: float = 60.0,
         max_step_s: float = 60.0,
     ) -> None:
-        if interval_s <= 0:
-            raise ValueError(f"interval_s must be positive, got {interval_s}")
-        self.units = list(units)
-        self.start_ts = float(start_ts)
-        self.interval_s = float(interval_s)
-        self.substeps = max(1, math.ceil(interval_s / max_step_s))
-        self.dt = self.interval_s / self.substeps
-        self.seq = 0  # reports produced so far (a device's seq of the latest tick)
+        super().__init__(units, start_ts=start_ts, interval_s=interval_s, max_step_s=max_step_s)
         names = [f.name for f in fields(AirConditionerParams) if f.name != "model"]
         p = {name: _column(self.units, name) for name in names}
         self._p = p

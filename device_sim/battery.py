@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from device_sim.bank import UnitBank
 from device_sim.faults import FaultSpec, check_injectable
 from domain import FaultCode, Reading
 
@@ -492,7 +493,7 @@ def _severity(units: Sequence[BatteryUnit], code: FaultCode) -> tuple[FloatArray
     return sev, onset
 
 
-class BatteryBank:
+class BatteryBank(UnitBank[BatteryUnit]):
     """Steps a set of packs together in event time, vectorised across packs.
 
     Inputs that do not depend on the state (ambient air, power demanded, charger plug-in
@@ -509,14 +510,7 @@ class BatteryBank:
         interval_s: float = 60.0,
         max_step_s: float = 60.0,
     ) -> None:
-        if interval_s <= 0:
-            raise ValueError(f"interval_s must be positive, got {interval_s}")
-        self.units = list(units)
-        self.start_ts = float(start_ts)
-        self.interval_s = float(interval_s)
-        self.substeps = max(1, math.ceil(interval_s / max_step_s))
-        self.dt = self.interval_s / self.substeps
-        self.seq = 0
+        super().__init__(units, start_ts=start_ts, interval_s=interval_s, max_step_s=max_step_s)
         skip = {"model", "series"}
         p = {
             f.name: _column(self.units, f.name) for f in fields(BatteryParams) if f.name not in skip

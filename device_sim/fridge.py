@@ -9,7 +9,6 @@ puts warm groceries in. `FridgeBank` steps many units at once with numpy, in eve
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any
@@ -17,6 +16,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from device_sim.bank import UnitBank
 from device_sim.faults import (
     FRIDGE_FAULTS,
     FaultSpec,
@@ -203,7 +203,7 @@ def _column(units: Sequence[FridgeUnit], name: str) -> FloatArray:
     return np.array([getattr(u.params, name) for u in units], dtype=np.float64)
 
 
-class FridgeBank:
+class FridgeBank(UnitBank[FridgeUnit]):
     """Steps a set of units together in event time, vectorised across units.
 
     Inputs that do not depend on the state (kitchen temperature, door openings, fault
@@ -219,14 +219,7 @@ class FridgeBank:
         interval_s: float = 60.0,
         max_step_s: float = 30.0,
     ) -> None:
-        if interval_s <= 0:
-            raise ValueError(f"interval_s must be positive, got {interval_s}")
-        self.units = list(units)
-        self.start_ts = float(start_ts)
-        self.interval_s = float(interval_s)
-        self.substeps = max(1, math.ceil(interval_s / max_step_s))
-        self.dt = self.interval_s / self.substeps
-        self.seq = 0  # reports produced so far (a device's seq of the latest tick)
+        super().__init__(units, start_ts=start_ts, interval_s=interval_s, max_step_s=max_step_s)
         p = {f.name: _column(self.units, f.name) for f in fields(FridgeParams) if f.name != "model"}
         self._p = p
         self._noise_rngs = [np.random.default_rng([u.seed, _STREAM_NOISE]) for u in self.units]

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from device_sim.bank import UnitBank
 from device_sim.faults import FaultSpec, check_injectable
 from device_sim.household import DAY_S, HOUR_S
 from device_sim.washer_faults import WASHER_FAULTS, bearing_wear, drain_flow, suspension_damping
@@ -659,7 +660,7 @@ def _hash_uniform(keys: npt.NDArray[np.uint64]) -> FloatArray:
     return (z >> np.uint64(11)).astype(np.float64) * (1.0 / (1 << 53))
 
 
-class WasherBank:
+class WasherBank(UnitBank[WasherUnit]):
     """Runs a set of units together in event time.
 
     The quiet between cycles (vibration from the house around the machine) is generated
@@ -678,14 +679,7 @@ class WasherBank:
         max_step_s: float = 5.0,
         max_chunk_values: int = 1 << 21,
     ) -> None:
-        if interval_s <= 0:
-            raise ValueError(f"interval_s must be positive, got {interval_s}")
-        self.units = list(units)
-        self.start_ts = float(start_ts)
-        self.interval_s = float(interval_s)
-        self.substeps = max(1, math.ceil(interval_s / max_step_s))
-        self.dt = self.interval_s / self.substeps
-        self.seq = 0  # reports produced so far (a device's seq of the latest tick)
+        super().__init__(units, start_ts=start_ts, interval_s=interval_s, max_step_s=max_step_s)
         n = len(self.units)
         self._per_chunk = max(1, min(int(DAY_S // self.interval_s), max_chunk_values // max(n, 1)))
         self._keys = np.array(
