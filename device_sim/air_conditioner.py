@@ -21,7 +21,8 @@ import numpy as np
 import numpy.typing as npt
 
 from device_sim.bank import UnitBank
-from device_sim.faults import FaultSpec, check_injectable
+from device_sim.faults import FaultSpec
+from device_sim.sampling import draw_ranges, start_sample
 from domain import FaultCode, Reading
 
 FloatArray = npt.NDArray[np.float64]
@@ -465,19 +466,18 @@ class AirConditionerUnit:
         `climate` is the city's weather, shared by every unit given the same one (by
         default a Shanghai midsummer whatever the date: see `Climate.season_doy`).
         """
-        if fault is not None:
-            check_injectable(fault.code, AC_FAULTS, "air conditioner")
-        rng = np.random.default_rng([seed, 0])
-        if model is None:
-            model = str(rng.choice(MODELS))
-        if model not in _MODELS:
-            raise ValueError(f"unknown air conditioner model {model!r}; known: {', '.join(MODELS)}")
+        rng, model = start_sample(
+            kind="air conditioner",
+            seed=seed,
+            model=model,
+            models=MODELS,
+            fault=fault,
+            faults=AC_FAULTS,
+        )
         spec = _MODELS[model]
         fixed = dict(spec["fixed"])
         room = str(fixed.pop("room"))
-        drawn: dict[str, Any] = {
-            name: float(rng.uniform(lo, hi)) for name, (lo, hi) in spec["ranges"].items()
-        }
+        drawn: dict[str, Any] = draw_ranges(rng, spec["ranges"])
         rpm_high = drawn["rpm_high"]
         clean_every = float(rng.uniform(28.0, 70.0)) * DAY_S
         loaded_at_cleaning = float(rng.uniform(0.9, 1.4))  # 55-85 Pa at high fan by then

@@ -23,6 +23,7 @@ import numpy.typing as npt
 
 from device_sim.bank import UnitBank
 from device_sim.faults import FaultSpec, check_injectable
+from device_sim.sampling import draw_ranges, start_sample
 from domain import FaultCode, Reading
 
 FloatArray = npt.NDArray[np.float64]
@@ -43,8 +44,8 @@ METRICS = (
 
 BATTERY_FAULTS: tuple[FaultCode, ...] = (FaultCode.BATTERY_WEAR, FaultCode.BATTERY_OVERHEAT)
 
-# Independent random streams per unit (the second word of the generator's seed).
-_STREAM_SAMPLE = 0
+# Independent random streams per unit (the second word of the generator's seed; 0 is the
+# per-unit variation drawn by `start_sample`).
 _STREAM_USAGE = 1
 _STREAM_WEATHER = 2
 _STREAM_NOISE = 3
@@ -391,14 +392,15 @@ class BatteryUnit:
         Healthy packs are sampled young enough (at most ~1.5 years) to be far from end of
         life; pass `age_days` for an old pack (its cycles follow from the owner's habits).
         """
-        if fault is not None:
-            check_injectable(fault.code, BATTERY_FAULTS, "battery pack")
-        rng = np.random.default_rng([seed, _STREAM_SAMPLE])
-        if model is None:
-            model = str(rng.choice(MODELS))
-        if model not in _MODELS:
-            raise ValueError(f"unknown battery model {model!r}; known: {', '.join(MODELS)}")
-        drawn = {name: float(rng.uniform(lo, hi)) for name, (lo, hi) in _MODELS[model].items()}
+        rng, model = start_sample(
+            kind="battery",
+            seed=seed,
+            model=model,
+            models=MODELS,
+            fault=fault,
+            faults=BATTERY_FAULTS,
+        )
+        drawn = draw_ranges(rng, _MODELS[model])
         hot_days = float(rng.uniform(0.03, 0.2))
         if model == "RV-5200":
             params = BatteryParams(model=model, **drawn)  # type: ignore[arg-type]

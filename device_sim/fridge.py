@@ -21,10 +21,10 @@ from device_sim.faults import (
     FRIDGE_FAULTS,
     FaultSpec,
     capacity_fraction,
-    check_injectable,
     compressor_ok,
 )
 from device_sim.household import DAY_S, HOUR_S, DoorEvents, Household, Kitchen
+from device_sim.sampling import draw_ranges, start_sample
 from domain import Reading
 
 FloatArray = npt.NDArray[np.float64]
@@ -139,16 +139,12 @@ class FridgeUnit:
         fault: FaultSpec | None = None,
     ) -> FridgeUnit:
         """A unit with realistic per-unit variation drawn deterministically from `seed`."""
-        if fault is not None:
-            check_injectable(fault.code, FRIDGE_FAULTS, "fridge")
-        rng = np.random.default_rng([seed, 0])
-        if model is None:
-            model = str(rng.choice(MODELS))
-        if model not in _MODELS:
-            raise ValueError(f"unknown fridge model {model!r}; known: {', '.join(MODELS)}")
+        rng, model = start_sample(
+            kind="fridge", seed=seed, model=model, models=MODELS, fault=fault, faults=FRIDGE_FAULTS
+        )
         if warm_kitchen is None:
             warm_kitchen = bool(rng.random() < 0.2)
-        drawn = {name: float(rng.uniform(lo, hi)) for name, (lo, hi) in _MODELS[model].items()}
+        drawn = draw_ranges(rng, _MODELS[model])
         setpoint = float(rng.choice([3.0, 3.5, 4.0, 4.0, 4.5, 5.0]))
         freezer_target = float(rng.uniform(-20.0, -17.0))
         kitchen = Kitchen(

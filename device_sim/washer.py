@@ -25,8 +25,9 @@ import numpy as np
 import numpy.typing as npt
 
 from device_sim.bank import UnitBank
-from device_sim.faults import FaultSpec, check_injectable
+from device_sim.faults import FaultSpec
 from device_sim.household import DAY_S, HOUR_S
+from device_sim.sampling import draw_ranges, start_sample
 from device_sim.washer_faults import WASHER_FAULTS, bearing_wear, drain_flow, suspension_damping
 from domain import Reading
 
@@ -274,14 +275,10 @@ class WasherUnit:
         fault: FaultSpec | None = None,
     ) -> WasherUnit:
         """A unit with realistic per-unit variation drawn deterministically from `seed`."""
-        if fault is not None:
-            check_injectable(fault.code, WASHER_FAULTS, "washer")
-        rng = np.random.default_rng([seed, 0])
-        if model is None:
-            model = str(rng.choice(MODELS))
-        if model not in _MODELS:
-            raise ValueError(f"unknown washer model {model!r}; known: {', '.join(MODELS)}")
-        drawn = {name: float(rng.uniform(lo, hi)) for name, (lo, hi) in _MODELS[model].items()}
+        rng, model = start_sample(
+            kind="washer", seed=seed, model=model, models=MODELS, fault=fault, faults=WASHER_FAULTS
+        )
+        drawn = draw_ranges(rng, _MODELS[model])
         values: dict[str, Any] = {**_MODEL_FACTS[model], **drawn}
         # A wooden floor passes more of the shaking on than a concrete one.
         values["vib_gain_g"] *= float(rng.uniform(0.9, 1.25))
