@@ -21,5 +21,5 @@ class ApiContext:
     # Liveness of each part (name -> (ok, detail)), and ingest's counters.
     health_checks: Callable[[], dict[str, tuple[bool, str]]]
     ingest_stats: Callable[[], dict[str, Any]]
-    on_device_created: Callable[[str, DeviceType], None] = lambda _id, _type: None
+    on_device_created: Callable[[str, DeviceType, str], None] = lambda _id, _type, _model: None
     fieldservice: FieldServiceConfig = field(default_factory=FieldServiceConfig)

@@ -1,4 +1,4 @@
-"""`faultline` command line: run, sim, demo, eval, bench."""
+"""`faultline` command line: run, sim, demo, eval, bench, model, audit."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ SETTING_FLAGS = {
     "--http-host": "http_host",
     "--http-port": "http_port",
     "--admin-token": "admin_token",
+    "--fleet-model": "fleet_model",
 }
 
 
@@ -88,6 +89,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     bench_telemetry.add_flags(bench_what.add_parser("telemetry", help="writes/s per store"))
     audit_cli.add_parser(commands)
+    model = commands.add_parser("model", help="the fleet model (UNCLASSIFIED_ANOMALY)")
+    model_what = model.add_subparsers(dest="what", required=True)
+    from faultline import fleet_model_file
+
+    fleet_model_file.add_flags(model_what.add_parser("train", help="fit on a healthy fleet"))
     return parser
 
 
@@ -147,6 +153,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from faultline import bench_telemetry
 
         return bench_telemetry.main(args)
+    if args.command == "model":
+        from faultline import fleet_model_file
+
+        return fleet_model_file.main(args)
     if args.command == "audit":
         from faultline import audit_cli
 

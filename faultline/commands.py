@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import signal
+import sys
 import threading
 
+from faultline.fleet_model_file import FleetModelFileError
 from faultline.service import Service
 from faultline.settings import Settings
 
 
 def run_service(settings: Settings) -> int:
-    service = Service(settings)
+    try:
+        service = Service(settings)
+    except FleetModelFileError as exc:
+        print(f"faultline run: {exc}", file=sys.stderr)
+        return 2
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())

@@ -22,6 +22,7 @@ class DeviceDirectory:
         self.sessions = sessions
         self.refresh_s = refresh_s
         self._types: dict[str, DeviceType] = {}
+        self._models: dict[str, str] = {}
         self._loaded_at = float("-inf")
         self._lock = threading.Lock()
 
@@ -34,11 +35,18 @@ class DeviceDirectory:
                 self._reload()
         return self._types.get(device_id)
 
-    def add(self, device_id: str, device_type: DeviceType) -> None:
+    def model(self, device_id: str) -> str | None:
+        """The device's model, if it is known (no reload: ask after `lookup`)."""
+        return self._models.get(device_id)
+
+    def add(self, device_id: str, device_type: DeviceType, model: str | None = None) -> None:
         """Learn a device this process just provisioned."""
         self._types[device_id] = device_type
+        if model is not None:
+            self._models[device_id] = model
 
     def _reload(self) -> None:
         with self.sessions() as session:
             self._types = devices.types_by_id(session=session)
+            self._models = devices.models_by_id(session=session)
         self._loaded_at = time.monotonic()

@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from sqlalchemy.orm import Session, sessionmaker
 
 from detection.engine import DetectionEngine
-from domain import Anomaly, Reading
+from domain import Anomaly, DeviceType, Reading
 from faultline.directory import DeviceDirectory
 from fieldservice import flows
 from fieldservice.config import FieldServiceConfig
@@ -32,6 +32,7 @@ class Pipeline:
         engine: DetectionEngine | None = None,
         fieldservice: FieldServiceConfig | None = None,
         on_readings: Callable[[Sequence[Reading]], None] | None = None,
+        after_batch: Callable[[DetectionEngine], None] | None = None,
     ) -> None:
         self.telemetry = telemetry
         self.fieldservice = fieldservice or FieldServiceConfig()
@@ -40,6 +41,9 @@ class Pipeline:
         self.sessions = sessions
         self.directory = directory
         self.engine = engine or DetectionEngine()
+        # Told after every finished batch (the detection checkpoint is taken there).
+        self.after_batch = after_batch
+        self._registered: set[str] = set()
         self.tickets_opened = 0
         self.anomalies_seen = 0
         # The batch being retried, with what detection made of it.
@@ -57,9 +61,13 @@ class Pipeline:
                     self.on_readings(batch.readings)
             self._pending = (batch, self._detect(batch))
         anomalies = self._pending[1]
-        if not (anomalies or batch.dead_letters):
-            self._pending = None
-            return
+        if anomalies or batch.dead_letters:
+            self._record(batch, anomalies)
+        self._pending = None
+        if self.after_batch is not None:
+            self.after_batch(self.engine)
+
+    def _record(self, batch: Batch, anomalies: list[Anomaly]) -> None:
         with self.sessions.begin() as session:
             if batch.dead_letters:
                 dead_letters.add_many(session=session, letters=batch.dead_letters)
@@ -70,16 +78,18 @@ class Pipeline:
                 self.tickets_opened += int(created)
                 if created:
                     log.info("ticket opened: %s %s", anomaly.device_id, anomaly.fault_code)
-        self._pending = None
         self.anomalies_seen += len(anomalies)
 
     def _detect(self, batch: Batch) -> list[Anomaly]:
         found: list[Anomaly] = []
-        lookup, engine = self.directory.lookup, self.engine
+        lookup, engine, registered = self.directory.lookup, self.engine, self._registered
         for reading in batch.readings:
             device_type = lookup(reading.device_id)
-            if device_type is not None:
-                found.extend(engine.process(device_type, reading))
+            if device_type is None:
+                continue
+            if reading.device_id not in registered:
+                self._register(reading.device_id, device_type)
+            found.extend(engine.process(device_type, reading))
         for event in batch.events:
             device_type = lookup(event.device_id)
             if device_type is not None:
@@ -94,3 +104,10 @@ class Pipeline:
         # the fleet model's hourly scoring happen here.
         found.extend(engine.advance())
         return found
+
+    def _register(self, device_id: str, device_type: DeviceType) -> None:
+        """Tell the engine the device's model once (the fleet model groups by it)."""
+        model = self.directory.model(device_id)
+        if model is not None:
+            self.engine.register(device_id, device_type, model=model)
+            self._registered.add(device_id)

@@ -14,8 +14,10 @@ from sqlalchemy import text
 
 from api.app import create_app
 from api.context import ApiContext
-from detection.engine import DetectionEngine
+from detection.fleet_model import FleetModel
 from domain.wire import Channel, subscription_for
+from faultline import fleet_model_file
+from faultline.detection_checkpoint import DetectionCheckpointer
 from faultline.directory import DeviceDirectory
 from faultline.fieldservice_worker import FieldServiceWorker
 from faultline.pipeline import Pipeline
@@ -59,13 +61,19 @@ class Service:
             settings=self.settings, sessions=self.sessions, telemetry=self.telemetry
         )
         self.stats = IngestStats()
+        self.checkpointer = DetectionCheckpointer(
+            self.sessions,
+            name=self.settings.mqtt_client_id,
+            every_s=self.settings.detection_checkpoint_s or float("inf"),
+        )
         self.pipeline = Pipeline(
             telemetry=self.telemetry,
             sessions=self.sessions,
             directory=self.directory,
-            engine=DetectionEngine(),
+            engine=self.checkpointer.restore(fleet_model=self._fleet_model()),
             fieldservice=self.fieldservice.config,
             on_readings=self.fieldservice.observe,
+            after_batch=self.checkpointer.after_batch,
         )
         inbox: queue.Queue[RawMessage] = queue.Queue(self.settings.ingest_queue_size)
         prefix = self.settings.mqtt_prefix
@@ -117,10 +125,19 @@ class Service:
         if http:
             self._start_http()
 
+    def _fleet_model(self) -> FleetModel | None:
+        if not self.settings.fleet_model:
+            return None
+        model = fleet_model_file.load(self.settings.fleet_model)
+        log.info("fleet model %s: groups %s", self.settings.fleet_model, sorted(model.forests_))
+        return model
+
     def stop(self) -> None:
-        """Stop taking messages, store and acknowledge what was taken, then disconnect."""
+        """Stop taking messages, store and acknowledge what was taken, then disconnect;
+        the detection state is checkpointed once the last batch is through."""
         self.subscriber.pause()
         self.worker.stop()
+        self.checkpointer.save(self.pipeline.engine)
         self.subscriber.stop()
         if self._http is not None and self._http_thread is not None:
             self._http.should_exit = True
@@ -156,6 +173,13 @@ class Service:
         snapshot = self.stats.snapshot()
         if isinstance(self.telemetry, SpooledTelemetryStore):
             snapshot["telemetry_spool"] = self.telemetry.status()
+        checkpointer = self.checkpointer
+        snapshot["detection_checkpoint"] = {
+            "saves": checkpointer.saves,
+            "failures": checkpointer.failures,
+            "restored_devices": checkpointer.restored_devices,
+            "last_error": checkpointer.last_error,
+        }
         return snapshot
 
     def _start_http(self) -> None:

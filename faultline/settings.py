@@ -34,6 +34,12 @@ class Settings(BaseSettings):
     # Embedded store: raw readings for this many days (event time), hourly after.
     telemetry_raw_days: float = 30.0
     telemetry_compact_every_s: float = 3600.0
+    # Detection: the fleet model file (`faultline model train`; empty: no
+    # UNCLASSIFIED_ANOMALY) and how often the engine's state is checkpointed to the database.
+    fleet_model: str = ""
+    detection_checkpoint_s: float = Field(
+        default=30.0, description="seconds between detection checkpoints; 0: only at stop"
+    )
     http_host: str = "127.0.0.1"
     http_port: int = 8000
     admin_token: str = ""

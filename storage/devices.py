@@ -82,3 +82,9 @@ def types_by_id(*, session: Session) -> dict[str, DeviceType]:
     """Every provisioned device's type, keyed by id (what ingest and detection need to start)."""
     rows = session.execute(select(DeviceRow.device_id, DeviceRow.type))
     return {device_id: DeviceType(type_) for device_id, type_ in rows}
+
+
+def models_by_id(*, session: Session) -> dict[str, str]:
+    """Every provisioned device's model, keyed by id (the fleet model compares like with like)."""
+    rows = session.execute(select(DeviceRow.device_id, DeviceRow.model))
+    return {device_id: model for device_id, model in rows}

@@ -382,3 +382,17 @@ class AuditEntryRow(Base):
     body: Mapped[str] = mapped_column(Text)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class DetectionCheckpointRow(Base):
+    """The detection engine's saved state (gzip JSON), so a restart or another worker
+    carries on with every learned baseline instead of warming up again."""
+
+    __tablename__ = "detection_checkpoints"
+
+    name: Mapped[str] = mapped_column(String, primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)
+    saved_at: Mapped[float] = mapped_column(Double)
+    watermark: Mapped[float | None] = mapped_column(Double)
+    devices: Mapped[int] = mapped_column(Integer)
+    data: Mapped[bytes] = mapped_column(LargeBinary)

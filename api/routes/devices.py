@@ -24,7 +24,7 @@ Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
 def create_device(device_in: DeviceIn, session: SessionDep, context: ContextDep) -> DeviceOut:
     row = devices.create(session=session, device_in=device_in.to_domain())
     session.flush()
-    context.on_device_created(device_in.device_id, device_in.type)
+    context.on_device_created(device_in.device_id, device_in.type, device_in.model)
     return DeviceOut.of(devices.to_info(row))
 
 
