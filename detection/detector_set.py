@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from domain import Anomaly, Reading
@@ -20,10 +20,13 @@ class Detector(Protocol):
 @dataclass(frozen=True)
 class DetectorSet:
     """`detectors` maps a stable name to a class built as `cls(profile)` or
-    `cls.from_state(profile, state)`; `profile_type()` gives the default profile."""
+    `cls.from_state(profile, state)`; `profile_type()` gives the default profile and
+    `model_profiles` the figures of particular device models (a model's rated motor
+    current, say), used for devices the engine is told are of that model."""
 
     profile_type: type
     detectors: Mapping[str, Any]
+    model_profiles: Mapping[str, object] = field(default_factory=dict)
 
     def build(self, profile: object, states: Mapping[str, Any]) -> dict[str, Detector]:
         if not isinstance(profile, self.profile_type):

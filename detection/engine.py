@@ -21,7 +21,7 @@ from detection.air_conditioner import AC_DETECTORS
 from detection.battery import BATTERY_DETECTORS
 from detection.detector_set import DetectorSet
 from detection.error_codes import ErrorCodeDetector
-from detection.fleet_model import FleetModel, HourlyFeatures, feature_names
+from detection.fleet_model import FleetModel, HourlyFeatures
 from detection.fridge import FRIDGE_DETECTORS
 from detection.hygiene import AlarmPolicy, AlarmStream, policy_for
 from detection.offline import FleetWatermark, OfflineDetector
@@ -108,7 +108,7 @@ class DetectionEngine:
     ...     "compressor_on": 1}))
     []
     >>> sorted(engine.state()["devices"]["fridge-0001"]["detectors"])
-    ['compressor_failure', 'sensor_range', 'sensor_stuck', 'temp_drift']
+    ['compressor_failure', 'door_seal_leak', 'sensor_range', 'sensor_stuck', 'temp_drift']
     """
 
     def __init__(
@@ -120,6 +120,7 @@ class DetectionEngine:
         error_codes: Mapping[DeviceType, Mapping[str, ErrorCode]] | None = None,
         fleet_model: FleetModel | None = None,
         scan_every_s: float = DEFAULT_SCAN_EVERY_S,
+        model_profiles: Mapping[str, object] | None = None,
     ) -> None:
         self.profiles: dict[DeviceType, object] = {
             device_type: detector_set.profile_type()
@@ -127,6 +128,13 @@ class DetectionEngine:
         }
         if profiles:
             self.profiles.update(profiles)
+        # Per device model (`register`): the figures of that model, where a set has them.
+        self.model_profiles: dict[str, object] = {
+            model: profile
+            for detector_set in DETECTOR_SETS.values()
+            for model, profile in detector_set.model_profiles.items()
+        }
+        self.model_profiles.update(model_profiles or {})
         self.health: dict[DeviceType, HealthProfile] = {**HEALTH_PROFILES, **(health or {})}
         self.policies: dict[FaultCode, AlarmPolicy] = dict(policies or {})
         self.error_codes: dict[DeviceType, Mapping[str, ErrorCode]] = {
@@ -221,8 +229,16 @@ class DetectionEngine:
     def register(
         self, device_id: str, device_type: DeviceType, *, model: str | None = None
     ) -> None:
-        """Tell the engine a device's model (the fleet model compares like with like)."""
-        self._device(device_id, device_type).group = model
+        """Tell the engine a device's model: the fleet model compares like with like, and
+        where the model has its own profile the device's detectors are rebuilt on it
+        (from their state, so nothing learned is lost)."""
+        dev = self._device(device_id, device_type)
+        if dev.group == model:
+            return
+        before = self._profile(device_type, dev.group)
+        dev.group = model
+        if self._profile(device_type, model) is not before:
+            self._devices[device_id] = self._build(device_type, self._device_state(dev))
 
     def advance(self, watermark: float | None = None) -> list[Anomaly]:
         """Move event time on: call once per batch. Without `watermark` the engine uses
@@ -271,7 +287,8 @@ class DetectionEngine:
         states = saved.get("detectors", {})
         detector_set = DETECTOR_SETS.get(device_type)
         if detector_set is not None:
-            dev.detectors.update(detector_set.build(self.profiles[device_type], states))
+            profile = self._profile(device_type, saved.get("group"))
+            dev.detectors.update(detector_set.build(profile, states))
         for name, cls in HEALTH_DETECTORS.items():
             dev.detectors[name] = (
                 cls.from_state(health, states[name]) if name in states else cls(health)
@@ -296,7 +313,7 @@ class DetectionEngine:
             self.error_codes.get(device_type, {}), saved.get("errors", {})
         )
         if self.fleet_model is not None and health.fleet_metrics:
-            dev.features = HourlyFeatures(health.fleet_metrics, health.fleet_min_readings)
+            dev.features = health.hourly_features()
             if "features" in saved:
                 dev.features.restore(saved["features"])
         dev.group = saved.get("group")
@@ -305,6 +322,12 @@ class DetectionEngine:
         heard = saved.get("heard")
         dev.heard = NEVER if heard is None else float(heard)
         return dev
+
+    def _profile(self, device_type: DeviceType, model: str | None) -> object:
+        """The profile a device's own detectors use: its model's if that fits, else its type's."""
+        profile = self.profiles[device_type]
+        specific = self.model_profiles.get(model or "")
+        return specific if isinstance(specific, type(profile)) else profile
 
     def _pairs(
         self, dev: _Device, detectors: list[Any]
@@ -384,7 +407,7 @@ class DetectionEngine:
                 end = hour + 3600.0
                 finding = None
                 if flag and not self._explained(dev, end):
-                    names = feature_names(self.health[dev.type].fleet_metrics)
+                    names = self.health[dev.type].feature_names()
                     finding = model.finding(
                         device_id=device_id,
                         group=group,
@@ -416,23 +439,7 @@ class DetectionEngine:
 
     def state(self) -> dict[str, Any]:
         """Everything the engine knows, JSON-ready: detectors, alarm streams, watermark."""
-        devices = {}
-        for device_id, dev in self._devices.items():
-            saved: dict[str, Any] = {
-                "type": dev.type.value,
-                "group": dev.group,
-                "last_ts": None if dev.last_ts == NEVER else dev.last_ts,
-                "heard": None if dev.heard == NEVER else dev.heard,
-                "detectors": {name: d.state() for name, d in dev.detectors.items()},
-                "streams": {
-                    code.value: s.state() for code, s in dev.streams.items() if _worth_saving(s)
-                },
-                "offline": dev.offline.state(),
-                "errors": dev.errors.state(),
-            }
-            if dev.features is not None:
-                saved["features"] = dev.features.state()
-            devices[device_id] = saved
+        devices = {device_id: self._device_state(dev) for device_id, dev in self._devices.items()}
         return {
             "version": STATE_VERSION,
             "watermark": self._watermark.state(),
@@ -441,6 +448,24 @@ class DetectionEngine:
             "event_open": sorted([d, c.value] for d, c in self._event_open),
             "devices": devices,
         }
+
+    @staticmethod
+    def _device_state(dev: _Device) -> dict[str, Any]:
+        saved: dict[str, Any] = {
+            "type": dev.type.value,
+            "group": dev.group,
+            "last_ts": None if dev.last_ts == NEVER else dev.last_ts,
+            "heard": None if dev.heard == NEVER else dev.heard,
+            "detectors": {name: d.state() for name, d in dev.detectors.items()},
+            "streams": {
+                code.value: s.state() for code, s in dev.streams.items() if _worth_saving(s)
+            },
+            "offline": dev.offline.state(),
+            "errors": dev.errors.state(),
+        }
+        if dev.features is not None:
+            saved["features"] = dev.features.state()
+        return saved
 
     @classmethod
     def from_state(

@@ -45,22 +45,44 @@ class WasherProfile:
     imbalance_confirm_cycles: int = 3  # ...at least this many: confirmed
     imbalance_clear_cycles: int = 3  # smooth this many cycles in a row: episode over
 
-    # Bearing wear: current at full speed against this washer's own normal at that speed,
-    # accumulated over cycles (CUSUM of log ratio), backed by the vibration at speed
-    # creeping up as well. Normal is a line, log current against speed in 1000 rpm,
-    # fitted to the washer's normal cycles (households spin at 800-1400 rpm by program);
-    # its slope starts from a prior, which cycles at other speeds soon override.
-    bearing_current_slope: float = 1.1  # prior: d log(current) / d(rpm / 1000) near 1000
+    # Bearing wear: worn drum bearings drag (more current at speed, up to +50 % worn out)
+    # and rumble (vibration at speed growing as rpm^2), cycle after cycle. Each cycle's
+    # longest spin at full speed is judged: log current against this washer's normal
+    # line (log current against speed in 1000 rpm), log vibration against its normal.
+    # Normal starts from what the model's build says (every unit of a model draws within
+    # a few percent of the same current at speed; any washer's spin controller keeps the
+    # shaking at speed below ~0.4 g) and is pulled toward the unit's own cycles as they
+    # come. Both excesses, in standard units, are accumulated over cycles (CUSUM), so
+    # one heavy load proves nothing, and a washer already worn when first seen is still
+    # judged against its model. Slower final spins are skipped: the controller slowed
+    # down for a load it could not balance, so the laundry is wetter and the shaking at
+    # the controller's limit.
+    bearing_min_rpm: float = 900.0
+    bearing_current_slope: float = 1.15  # prior: d log(current) / d(rpm / 1000) near 1000
     bearing_slope_prior_weight: float = 0.1  # the prior counts as this much spread data
-    bearing_vibration_exponent: float = 1.0  # vibration at speed grows about as rpm**this
-    bearing_min_baseline_cycles: int = 3  # normal cycles seen before judging any
-    bearing_baseline_weight: float = 0.12  # forgetting per cycle (after the first few)
-    bearing_allowance: float = 0.04  # log-ratio of current a cycle may run high for free
-    bearing_cusum_limit: float = 0.25  # accumulated excess that confirms wear...
-    bearing_current_margin: float = 0.08  # ...with recent cycles this far above (log)...
-    bearing_vibration_margin: float = 0.15  # ...and vibration at speed this far up (log)
+    # Normal current at 1000 rpm for the model, A (None: unknown model, learn it from the
+    # unit alone), how far units of the model differ (log sd), and how far one unit's
+    # cycles differ (load, water left in the laundry, measurement; log sd).
+    bearing_normal_current_a: float | None = None
+    bearing_current_unit_spread: float = 0.055
+    bearing_current_cycle_spread: float = 0.035
+    # Vibration at full speed: normal for the type, how far units differ (floor, feet,
+    # suspension; log sd), how far one unit's cycles differ (the load's balance; log sd).
+    bearing_normal_vibration_g: float = 0.17
+    bearing_vibration_unit_spread: float = 0.3
+    bearing_vibration_cycle_spread: float = 0.7
+    # What looks normal teaches normal (standard units above it; anything, with no excess
+    # going on): current drawn while the vibration was at most this far up...
+    bearing_learn_current_below: float = 0.5
+    # ...and vibration while the current was at most this far up.
+    bearing_learn_vibration_below: float = 1.5
+    bearing_baseline_weight: float = 0.05  # the least a new normal cycle weighs (~20 cycles)
+    bearing_allowance: float = 1.5  # standard units of excess (both together) free a cycle
+    bearing_cusum_limit: float = 3.5  # accumulated excess that confirms wear...
+    bearing_current_margin: float = 0.03  # ...with recent cycles' current this far up (log)...
+    bearing_vibration_margin: float = 0.2  # ...and their vibration at speed this far (log)
     bearing_recent_weight: float = 0.4  # EWMA weight per cycle of the recent excess
-    bearing_clear_cycles: int = 5  # cycles back at normal current: episode over
+    bearing_clear_cycles: int = 5  # cycles in a row within the allowance: repaired
 
     # Drain: the level falls at 8-28 L/min with the pump on; a clogged filter or hose
     # slows it, a blocked one stops it and the controller gives up with water inside.
@@ -73,5 +95,19 @@ class WasherProfile:
     drain_stall_pump_reports: int = 4  # ...after pumping at least this long: gave up
     drain_clear_cycles: int = 2  # cycles that drain normally: episode over
 
-    def as_dict(self) -> dict[str, float]:
+    def as_dict(self) -> dict[str, float | None]:
         return asdict(self)
+
+
+# What each washer model's build says is normal, where it differs from the type's: the
+# motor's current at 1000 rpm (median over units and loads; units draw within about
+# 5 % of it, one sd). A model not listed is judged on the type's profile.
+WASHER_MODEL_PROFILES: dict[str, WasherProfile] = {
+    "WM-700": WasherProfile(bearing_normal_current_a=1.66),  # 7 kg, belt-driven universal motor
+    "WM-900": WasherProfile(bearing_normal_current_a=0.98),  # 9 kg, direct-drive inverter motor
+}
+
+
+def washer_profile_for(model: str | None) -> WasherProfile:
+    """The profile for a washer of `model`: its own where it has one, else the type's."""
+    return WASHER_MODEL_PROFILES.get(model or "", WasherProfile())

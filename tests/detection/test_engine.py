@@ -82,3 +82,23 @@ def test_profiles_passed_in_are_used() -> None:
 def test_state_from_another_version_is_refused() -> None:
     with pytest.raises(DetectionStateError, match="version"):
         DetectionEngine.from_state({"version": 99, "devices": {}})
+
+
+def test_registering_a_model_puts_its_detectors_on_that_models_profile_and_keeps_state() -> None:
+    from detection.profiles.washer import WASHER_MODEL_PROFILES
+
+    engine = DetectionEngine()
+    washer = DeviceType.WASHER
+    reading = Reading("w-1", 1_764_000_000.0, 1, {"drum_rpm": 0.0, "water_level_l": 0.0})
+    engine.process(washer, reading)
+    before = engine.state()["devices"]["w-1"]["detectors"]
+    engine.register("w-1", washer, model="WM-700")
+    bearing = engine._devices["w-1"].detectors["bearing_wear"]
+    assert bearing.profile is WASHER_MODEL_PROFILES["WM-700"]
+    assert engine.state()["devices"]["w-1"]["detectors"] == before, "rebuilt from its state"
+    resumed = DetectionEngine.from_state(engine.state())
+    assert (
+        resumed._devices["w-1"].detectors["bearing_wear"].profile == WASHER_MODEL_PROFILES["WM-700"]
+    )
+    engine.register("w-2", washer, model="WM-unknown")
+    assert engine._devices["w-2"].detectors["bearing_wear"].profile == engine.profiles[washer]

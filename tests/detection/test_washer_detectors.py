@@ -13,6 +13,7 @@ import pytest
 import detection.washer
 from detection.catalog import CATALOG
 from detection.profiles import WasherProfile
+from detection.profiles.washer import WASHER_MODEL_PROFILES, washer_profile_for
 from detection.washer import (
     WASHER_DETECTORS,
     BearingWearDetector,
@@ -114,7 +115,11 @@ def healthy_fleet() -> FleetRun:
     """30 healthy washers for two weeks, through all three detectors."""
     units = _healthy_units(30, 500)
     washers = {
-        u.device_id: Watched(ImbalanceDetector(), DrainBlockedDetector(), BearingWearDetector())
+        u.device_id: Watched(
+            ImbalanceDetector(),
+            DrainBlockedDetector(),
+            BearingWearDetector(washer_profile_for(u.params.model)),
+        )
         for u in units
     }
     run = FleetRun([], washers, 0)
@@ -227,6 +232,8 @@ def test_bulky_loads_fool_a_naive_vibration_rule_but_not_the_detector() -> None:
             shook, top, spinning = 0.0, 0.0, False
     assert naive >= 4
     assert _run(ImbalanceDetector(), stream) == []
+    # Slower spins for loads it could not balance: wetter laundry, shaking at the limit.
+    assert _run(BearingWearDetector(washer_profile_for("WM-700")), stream) == []
 
 
 @pytest.mark.parametrize("code", list(KINDS), ids=lambda c: c.value)
@@ -310,13 +317,14 @@ def test_drain_latch_holds_while_slow_and_rearms_after_the_filter_is_cleaned() -
     assert found[0].onset_at == pytest.approx(3 * 60.0)  # the first slow drain began after it
 
 
-def test_a_household_changing_its_spin_speed_is_not_bearing_wear() -> None:
-    """Ten days of 800 rpm spins, then ten of 1400: the motor draws much more, normally."""
+@pytest.mark.parametrize("model", [None, "WM-900"], ids=["type", "model"])
+def test_a_household_changing_its_spin_speed_is_not_bearing_wear(model: str | None) -> None:
+    """Ten days of 1000 rpm spins, then ten of 1400: the motor draws much more, normally."""
     unit = WasherUnit.sample("washer-speeds", 78, model="WM-900")
     cotton = tuple(float(p.name == "cotton") for p in PROGRAMS)
-    detector = BearingWearDetector()
+    detector = BearingWearDetector(washer_profile_for(model))
     found = []
-    for first_day, rpm in ((0, 800.0), (10, 1400.0)):
+    for first_day, rpm in ((0, 1000.0), (10, 1400.0)):
         habits = replace(unit.habits, program_weights=cotton, spin_rpm=rpm)
         part = replace(unit, habits=habits)
         found += _run(
@@ -341,3 +349,81 @@ def test_healthy_fleet_amplification_is_far_below_a_broken_suspension(
     (anomaly,) = _run(ImbalanceDetector(), faulty[FaultCode.WASHER_IMBALANCE].stream)
     assert max(normal) < 3.5
     assert anomaly.evidence["observed"] > 2 * max(normal)
+
+
+def _first_cycle_ts(stream: Iterable[Reading]) -> float:
+    return next(r.ts for r in stream if r.metrics["cycle_phase"] != 0)
+
+
+@pytest.fixture(scope="module")
+def worn_when_first_seen() -> Faulty:
+    """A WM-700 whose bearings are already wearing before its first wash cycle."""
+    fault = FaultSpec(FaultCode.WASHER_BEARING_WEAR, START + 0.1 * DAY)
+    unit = WasherUnit.sample("washer-worn", 62, model="WM-700", fault=fault)
+    return Faulty(unit, list(unit.readings(start_ts=START, duration_s=14 * DAY)))
+
+
+def test_bearings_worn_from_the_first_cycle_are_judged_against_the_model(
+    worn_when_first_seen: Faulty,
+) -> None:
+    case = worn_when_first_seen
+    first = _first_cycle_ts(case.stream)
+    assert first > case.onset  # nothing normal of its own to learn from
+    profile = washer_profile_for(case.unit.params.model)
+    (anomaly,) = _run(BearingWearDetector(profile), case.stream)
+    assert anomaly.fault_code is FaultCode.WASHER_BEARING_WEAR
+    assert case.onset <= first <= anomaly.onset_at < anomaly.detected_at <= first + 7 * DAY
+    evidence = anomaly.evidence
+    assert evidence["model_normal_current_a"] == profile.bearing_normal_current_a
+    assert evidence["observed"] > evidence["baseline"]
+    assert evidence["vibration_observed_g"] > evidence["vibration_baseline_g"]
+    # Without the model's figure the washer's own worn cycles are all it knows: later.
+    late = _run(BearingWearDetector(), case.stream)
+    assert all(a.detected_at > anomaly.detected_at for a in late)
+
+
+@pytest.mark.parametrize(
+    "other", [FaultCode.WASHER_IMBALANCE, FaultCode.WASHER_DRAIN_BLOCKED], ids=str
+)
+def test_the_model_profile_keeps_bearing_wear_silent_on_the_other_faults(
+    other: FaultCode, faulty: dict[FaultCode, Faulty]
+) -> None:
+    case = faulty[other]
+    detector = BearingWearDetector(washer_profile_for(case.unit.params.model))
+    assert _run(detector, case.stream) == []
+
+
+def test_state_hand_off_with_a_model_profile_changes_nothing(
+    worn_when_first_seen: Faulty,
+) -> None:
+    stream = worn_when_first_seen.stream
+    profile = washer_profile_for(worn_when_first_seen.unit.params.model)
+    whole = _run(BearingWearDetector(profile), stream)
+    assert len(whole) == 1
+    cut = next(i for i, r in enumerate(stream) if r.ts >= whole[0].detected_at) - 5
+    first = BearingWearDetector(profile)
+    before = _run(first, stream[:cut])
+    saved = json.loads(json.dumps(first.state()))
+    resumed = BearingWearDetector.from_state(profile, saved)
+    assert before + _run(resumed, stream[cut:]) == whole
+
+
+def test_each_simulated_model_has_its_own_profile_and_others_get_the_types() -> None:
+    assert set(WASHER_MODEL_PROFILES) == {"WM-700", "WM-900"}
+    assert washer_profile_for("WM-900").bearing_normal_current_a is not None
+    assert washer_profile_for("WM-1").bearing_normal_current_a is None
+    assert washer_profile_for(None) == WasherProfile()
+
+
+def test_replaced_bearings_end_the_episode_without_a_second_alarm(
+    worn_when_first_seen: Faulty,
+) -> None:
+    case = worn_when_first_seen
+    detector = BearingWearDetector(washer_profile_for(case.unit.params.model))
+    assert len(_run(detector, case.stream)) == 1
+    assert detector.latched_
+    repaired = replace(case.unit, fault=None)
+    after = repaired.readings(start_ts=START + 14 * DAY, duration_s=28 * DAY)
+    assert _run(detector, after) == []
+    assert not detector.latched_
+    assert detector.learned_ > 0  # normal learned afresh on the new bearings
