@@ -2,8 +2,11 @@
 
 `CompressorFailureDetector` catches a compressor that stopped starting (CRITICAL);
 `TempDriftDetector` catches cooling capacity fading away, the compressor working ever
-harder and still losing ground (HIGH). Both read only what a reading carries, ignore
-readings older than the last one they used, and keep all thresholds in a `FridgeProfile`.
+harder and still losing ground (HIGH); `DoorSealLeakDetector` catches an extra heat load
+on the cabinet with the cooling circuit intact: the compressor runs longer, the freezer
+is overcooled and the cabinet still holds (MEDIUM). All read only what a reading carries,
+ignore readings older than the last one they used, and keep all thresholds in a
+`FridgeProfile`.
 """
 
 from __future__ import annotations
@@ -168,7 +171,9 @@ class CompressorFailureDetector(_Detector):
 class TempDriftDetector(_Detector):
     """The smoothed cabinet temperature stays above setpoint while the compressor runs
     nearly all the time: it is working flat out and still losing ground (cooling capacity
-    is fading). A stopped compressor (duty ~0) is not this fault.
+    is fading). A stopped compressor (duty ~0) is not this fault, nor is a freezer well
+    below its own normal: a circuit that overcools the freezer has its capacity, and the
+    warm cabinet has an extra heat load (`DoorSealLeakDetector`).
 
     >>> from domain import Reading
     >>> detector = TempDriftDetector()
@@ -193,6 +198,7 @@ class TempDriftDetector(_Detector):
         "duty",
         "baseline_duty",
         "baseline_offset",
+        "baseline_freezer",
         "setpoint",
         "grace_until",
         "cusum",
@@ -211,6 +217,7 @@ class TempDriftDetector(_Detector):
         self.duty_ = self.profile.drift_duty_prior  # EWMA of compressor_on
         self.baseline_duty_ = self.profile.drift_duty_prior  # slow, while behaving normally
         self.baseline_offset_ = 0.0  # slow cabinet minus setpoint, while behaving normally
+        self.baseline_freezer_: float | None = None  # slow freezer, while behaving normally
         self.setpoint_: float | None = None
         self.grace_until_: float | None = None
         self.cusum_ = 0.0  # duty above baseline, accumulated in hours
@@ -233,6 +240,8 @@ class TempDriftDetector(_Detector):
         if setpoint is None:
             setpoint = p.default_setpoint_c
         freezer = reading.get("freezer_temp_c")
+        if freezer is not None and not p.freezer_valid_min_c <= freezer <= p.freezer_valid_max_c:
+            freezer = None  # a broken freezer sensor says nothing about the freezer
         running = 1.0 if compressor >= 0.5 else 0.0
         if self.last_ts_ is None or self.cabinet_ is None or self.first_ts_ is None:
             self.first_ts_ = self.last_ts_ = ts
@@ -268,6 +277,15 @@ class TempDriftDetector(_Detector):
             slow = ewma_alpha(dt, p.drift_baseline_tau_s, cap)
             self.baseline_duty_ += slow * (running - self.baseline_duty_)
             self.baseline_offset_ += slow * (excess - self.baseline_offset_)
+            if freezer is not None:
+                if self.baseline_freezer_ is None:
+                    self.baseline_freezer_ = freezer
+                # A running mean over the first day (one defrost must not set the norm);
+                # an overcooled freezer is not learned as the new normal.
+                if not self._freezer_overcooled(p.drift_overcooled_freezer_c / 2):
+                    early = min(dt, cap) / max(ts - self.first_ts_, min(dt, cap))
+                    weight = max(slow, early)
+                    self.baseline_freezer_ += weight * (freezer - self.baseline_freezer_)
 
         if self.latched_:
             # The episode ends only after a sustained return to normal (hysteresis in
@@ -288,6 +306,7 @@ class TempDriftDetector(_Detector):
             or in_grace
             or excess < p.drift_margin_c
             or self.duty_ < p.drift_duty_threshold
+            or self._freezer_overcooled()
         ):
             self.condition_since_ = None
             return None
@@ -328,11 +347,212 @@ class TempDriftDetector(_Detector):
             },
         )
 
+    def _freezer_overcooled(self, by_c: float | None = None) -> bool:
+        """The smoothed freezer sits `by_c` (default: the profile's margin) below its normal."""
+        if self.freezer_ is None or self.baseline_freezer_ is None:
+            return False
+        margin = self.profile.drift_overcooled_freezer_c if by_c is None else by_c
+        return self.freezer_ <= self.baseline_freezer_ - margin
+
+
+class DoorSealLeakDetector(_Detector):
+    """Warm kitchen air leaks past the door seal: the cabinet gains an extra heat load
+    while the cooling circuit keeps its full capacity.
+
+    The compressor follows the cabinet thermostat, so it runs longer to hold the cabinet
+    at setpoint; the evaporator serves the freezer too, which is overcooled and settles
+    well below its own normal. A refrigerant leak or a stopped compressor warms the
+    freezer instead, so a freezer colder than usual while the compressor works at least
+    as hard as usual and the cabinet holds is a heat load, not lost capacity. Warm
+    groceries look alike for some hours; the condition must hold for a day.
+
+    The device's normal (freezer level, duty cycle) is learned from its own history: a
+    running mean over the first day, then a slow EWMA, updated only while a CUSUM of the
+    freezer below its normal stands at zero (so a leak does not become the new normal).
+
+    >>> from domain import Reading
+    >>> detector = DoorSealLeakDetector()
+    >>> found = []
+    >>> for minute in range(0, 5 * 24 * 60):  # two normal days, then an overcooled freezer
+    ...     leaking = minute >= 2 * 24 * 60
+    ...     metrics = {"cabinet_temp_c": 4.0, "setpoint_c": 4.0,
+    ...                "freezer_temp_c": -24.0 if leaking else -18.0,
+    ...                "compressor_on": 1 if minute % (2 if leaking else 3) == 0 else 0}
+    ...     anomaly = detector.update(Reading("f-1", 60.0 * minute, minute, metrics))
+    ...     found += [anomaly] if anomaly else []
+    >>> [(a.fault_code.value, round(a.detected_at / 3600, 1)) for a in found]
+    [('FRIDGE_DOOR_SEAL_LEAK', 77.9)]
+    """
+
+    fault_code = FaultCode.FRIDGE_DOOR_SEAL_LEAK
+    severity = Severity.MEDIUM
+    _state_fields = (
+        "first_ts",
+        "last_ts",
+        "setpoint",
+        "cabinet",
+        "freezer",
+        "duty",
+        "baseline_freezer",
+        "baseline_duty",
+        "cusum",
+        "cusum_zero_at",
+        "condition_since",
+        "latched",
+        "clear_since",
+    )
+
+    def __init__(self, profile: FridgeProfile | None = None) -> None:
+        super().__init__(profile)
+        self.first_ts_: float | None = None  # start of the history the baseline knows
+        self.last_ts_: float | None = None
+        self.setpoint_: float | None = None
+        self.cabinet_: float | None = None  # EWMAs over hours
+        self.freezer_: float | None = None
+        self.duty_: float | None = None
+        self.baseline_freezer_: float | None = None  # the device's normal, while calm
+        self.baseline_duty_: float | None = None
+        self.cusum_ = 0.0  # freezer below its normal, accumulated in K h
+        self.cusum_zero_at_: float | None = None
+        self.condition_since_: float | None = None
+        self.latched_ = False
+        self.clear_since_: float | None = None
+
+    def update(self, reading: Reading) -> Anomaly | None:
+        """Learn from one reading; return an anomaly when it confirms a leaking door seal."""
+        p = self.profile
+        ts = reading.ts
+        if self.last_ts_ is not None and ts <= self.last_ts_:
+            return None
+        cabinet = reading.get("cabinet_temp_c")
+        compressor = reading.get("compressor_on")
+        freezer = reading.get("freezer_temp_c")
+        if cabinet is None or compressor is None or freezer is None:
+            return None
+        if not p.freezer_valid_min_c <= freezer <= p.freezer_valid_max_c:
+            return None  # a broken freezer sensor says nothing about the freezer
+        setpoint = reading.get("setpoint_c")
+        if setpoint is None:
+            setpoint = p.default_setpoint_c
+        running = 1.0 if compressor >= 0.5 else 0.0
+        if (
+            self.last_ts_ is None
+            or self.cabinet_ is None
+            or self.freezer_ is None
+            or self.duty_ is None
+            or self.setpoint_ is None
+            or abs(setpoint - self.setpoint_) > 0.05
+        ):
+            # First sight, or the dial was turned: a new setpoint is a new normal.
+            self._restart(ts, setpoint, cabinet, freezer, running)
+            return None
+        dt = ts - self.last_ts_
+        cap = p.max_sample_weight_s
+        fast = ewma_alpha(dt, p.seal_fast_tau_s, cap)
+        self.cabinet_ += fast * (cabinet - self.cabinet_)
+        self.freezer_ += fast * (freezer - self.freezer_)
+        self.duty_ += fast * (running - self.duty_)
+        self.last_ts_ = ts
+        if dt > p.max_gap_s:
+            self.condition_since_ = None  # persistence must be seen, not assumed
+
+        first_ts = self.first_ts_ if self.first_ts_ is not None else ts
+        if self.baseline_freezer_ is None or self.baseline_duty_ is None:
+            self.baseline_freezer_, self.baseline_duty_ = freezer, running
+        drop = self.baseline_freezer_ - self.freezer_
+        step_h = min(dt, cap) / 3600.0
+        self.cusum_ = max(0.0, self.cusum_ + (drop - p.seal_onset_allowance_c) * step_h)
+        if self.cusum_ == 0.0 and not self.latched_:
+            # Behaving as usual: a running mean over the first day, then a slow EWMA.
+            self.cusum_zero_at_ = ts
+            slow = max(
+                ewma_alpha(dt, p.seal_baseline_tau_s, cap),
+                min(dt, cap) / max(ts - first_ts, min(dt, cap)),
+            )
+            self.baseline_freezer_ += slow * (freezer - self.baseline_freezer_)
+            self.baseline_duty_ += slow * (running - self.baseline_duty_)
+
+        if self.latched_:
+            # Over only after a sustained return to normal: a cool night or a defrost
+            # does not re-open the same fault.
+            if drop < p.seal_clear_drop_c:
+                if self.clear_since_ is None:
+                    self.clear_since_ = ts
+                if ts - self.clear_since_ >= p.seal_clear_hold_s:
+                    self.latched_ = False
+                    self.clear_since_ = None
+                    self.condition_since_ = None
+            else:
+                self.clear_since_ = None
+            return None
+        rise = self.duty_ - self.baseline_duty_
+        excess = self.cabinet_ - setpoint
+        if (
+            ts - first_ts < p.seal_warmup_s
+            or drop < p.seal_freezer_drop_c
+            or rise < p.seal_duty_rise
+            or excess >= p.seal_cabinet_margin_c
+        ):
+            self.condition_since_ = None
+            return None
+        if self.condition_since_ is None:
+            self.condition_since_ = ts
+        if ts - self.condition_since_ < p.seal_confirm_s:
+            return None
+        self.latched_ = True
+        self.clear_since_ = None
+        onset = min(self.cusum_zero_at_ or self.condition_since_, self.condition_since_)
+        confidence = (
+            0.6
+            + 0.2 * min((drop - p.seal_freezer_drop_c) / 3.0, 1.0)
+            + 0.15 * min(max(rise, 0.0) / 0.1, 1.0)
+        )
+        return self._anomaly(
+            reading,
+            onset_at=onset,
+            confidence=confidence,
+            summary=(
+                f"Freezer averaging {self.freezer_:.1f} °C, {drop:.1f} K below its usual "
+                f"{self.baseline_freezer_:.1f} °C, while the compressor runs "
+                f"{self.duty_:.0%} of the time (normally {self.baseline_duty_:.0%}) and the "
+                f"cabinet holds {self.cabinet_:.1f} °C (setpoint {setpoint:.1f} °C): an extra "
+                "heat load on the cabinet with cooling capacity intact, likely the door seal."
+            ),
+            evidence={
+                "metric": "freezer_temp_c",
+                "baseline": round(self.baseline_freezer_, 2),
+                "observed": round(self.freezer_, 2),
+                "delta": round(-drop, 2),
+                "duty_cycle": round(self.duty_, 3),
+                "baseline_duty_cycle": round(self.baseline_duty_, 3),
+                "delta_duty_cycle": round(rise, 3),
+                "observed_cabinet_c": round(self.cabinet_, 2),
+                "setpoint_c": setpoint,
+                "window_start": onset,
+                "condition_since": self.condition_since_,
+                "window_end": ts,
+                "smoothing_tau_h": p.seal_fast_tau_s / 3600,
+            },
+        )
+
+    def _restart(
+        self, ts: float, setpoint: float, cabinet: float, freezer: float, running: float
+    ) -> None:
+        """Forget the device's normal and learn it again from this reading on."""
+        self.first_ts_ = self.last_ts_ = self.cusum_zero_at_ = ts
+        self.setpoint_ = setpoint
+        self.cabinet_, self.freezer_, self.duty_ = cabinet, freezer, running
+        self.baseline_freezer_, self.baseline_duty_ = freezer, running
+        self.cusum_ = 0.0
+        self.condition_since_ = self.clear_since_ = None
+        self.latched_ = False
+
 
 FRIDGE_DETECTORS = DetectorSet(
     profile_type=FridgeProfile,
     detectors={
         "compressor_failure": CompressorFailureDetector,
         "temp_drift": TempDriftDetector,
+        "door_seal_leak": DoorSealLeakDetector,
     },
 )

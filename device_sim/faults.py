@@ -2,7 +2,8 @@
 
 A `FaultSpec` says which fault a unit gets and when it starts; the shape functions turn
 it into the physical inputs the thermal model uses (cooling capacity left, whether the
-compressor can start). `GroundTruth` records are the labels detection is graded against.
+compressor can start, warm air leaking past the door seal). `GroundTruth` records are
+the labels detection is graded against.
 """
 
 from __future__ import annotations
@@ -24,12 +25,31 @@ BoolArray = npt.NDArray[np.bool_]
 FRIDGE_FAULTS: tuple[FaultCode, ...] = (
     FaultCode.FRIDGE_COMPRESSOR_FAILURE,
     FaultCode.FRIDGE_TEMP_DRIFT,
+    FaultCode.FRIDGE_DOOR_SEAL_LEAK,
 )
 
 # Refrigerant leak: how long the charge takes to bleed down at severity 1, and the
 # cooling capacity left at the end (a nearly empty circuit still moves a little heat).
 DRIFT_RAMP_S = 36 * 3600.0
 DRIFT_FLOOR_AT_FULL_SEVERITY = 0.2
+
+# Door seal (FRIDGE_DOOR_SEAL_LEAK): a gasket tears or hardens, or the door sags on its
+# hinge, so kitchen air seeps into the cabinet all the time. The leak is a conductance
+# (W/K) from the kitchen to the cabinet air: its sensible part plus the latent heat of
+# the moisture the evaporator freezes out of that air, so it grows with the room's
+# warmth. At onset this share of it is there at once; the tear widens (the door sags
+# further) to the full leak over the wear time. The cooling circuit is untouched.
+SEAL_LEAK_UA_AT_FULL_SEVERITY = 0.5  # W/K; the cabinet's walls are 0.65-1.1 W/K
+SEAL_LEAK_AT_ONSET = 0.6
+SEAL_WEAR_S = 2 * 86400.0
+# A door that no longer seals also springs back off a hardened gasket now and then:
+# after an opening it rests ajar (the door switch still reads shut) for a while, a gap
+# that lets in as much as this share of a wide-open door.
+SEAL_AJAR_CHANCE_AT_FULL_SEVERITY = 0.25  # per opening
+SEAL_AJAR_S = (5 * 60.0, 25 * 60.0)
+SEAL_AJAR_OPEN_SHARE = 0.15
+SEAL_AJAR_LOOKBACK_S = SEAL_AJAR_S[1]  # an opening this long before a span can reach it
+_STREAM_SEAL = 5
 
 
 class FaultSpecError(ValueError):
@@ -75,6 +95,45 @@ def compressor_ok(fault: FaultSpec | None, ts: FloatArray) -> BoolArray:
     if fault is None or fault.code is not FaultCode.FRIDGE_COMPRESSOR_FAILURE:
         return np.ones_like(ts, dtype=np.bool_)
     return np.asarray(ts < fault.onset_ts)
+
+
+def seal_leak_ua(fault: FaultSpec | None, ts: FloatArray) -> FloatArray:
+    """Conductance (W/K, sensible plus latent) of the leak past the door seal at `ts`."""
+    out = np.zeros_like(ts, dtype=np.float64)
+    if fault is None or fault.code is not FaultCode.FRIDGE_DOOR_SEAL_LEAK:
+        return out
+    x = np.clip((ts - fault.onset_ts) / SEAL_WEAR_S, 0.0, 1.0)
+    share = SEAL_LEAK_AT_ONSET + (1.0 - SEAL_LEAK_AT_ONSET) * x
+    full = SEAL_LEAK_UA_AT_FULL_SEVERITY * fault.severity
+    return np.where(ts >= fault.onset_ts, full * share, out)
+
+
+def seal_ajar_spans(
+    fault: FaultSpec | None, opened_ts: FloatArray, closed_ts: FloatArray, seed: int
+) -> tuple[FloatArray, FloatArray]:
+    """`(starts, ends)` of the times the door rested ajar after the openings
+    `[opened_ts, closed_ts)` (sorted, not overlapping); the next opening ends a span.
+
+    Each closing after onset draws on its own generator (unit seed, closing second), so a
+    span comes out the same whichever stretch of time is being simulated.
+    """
+    empty = np.zeros(0, dtype=np.float64)
+    if fault is None or fault.code is not FaultCode.FRIDGE_DOOR_SEAL_LEAK or not closed_ts.size:
+        return empty, empty
+    chance = SEAL_AJAR_CHANCE_AT_FULL_SEVERITY * fault.severity
+    following = np.append(opened_ts[1:], np.inf).tolist()
+    starts: list[float] = []
+    ends: list[float] = []
+    for closed, reopened in zip(closed_ts.tolist(), following, strict=True):
+        if closed < fault.onset_ts:
+            continue
+        rng = np.random.default_rng([seed, _STREAM_SEAL, int(closed)])
+        if rng.random() < chance:
+            starts.append(closed)
+            ends.append(min(closed + float(rng.uniform(*SEAL_AJAR_S)), reopened))
+    if not starts:
+        return empty, empty
+    return np.asarray(starts, dtype=np.float64), np.asarray(ends, dtype=np.float64)
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,7 +4,8 @@ Each `FridgeUnit` is a lumped thermal model of four nodes (cabinet air, cabinet 
 freezer air, freezer contents) cooled by one compressor whose evaporator serves both
 compartments. A thermostat on the cabinet sensor switches the compressor with hysteresis
 and a minimum off-time; a timer runs defrost cycles; the household opens the door and
-puts warm groceries in. `FridgeBank` steps many units at once with numpy, in event time.
+puts warm groceries in; a failed door seal lets kitchen air in. `FridgeBank` steps many
+units at once with numpy, in event time.
 """
 
 from __future__ import annotations
@@ -19,13 +20,17 @@ import numpy.typing as npt
 from device_sim.bank import UnitBank
 from device_sim.faults import (
     FRIDGE_FAULTS,
+    SEAL_AJAR_LOOKBACK_S,
+    SEAL_AJAR_OPEN_SHARE,
     FaultSpec,
     capacity_fraction,
     compressor_ok,
+    seal_ajar_spans,
+    seal_leak_ua,
 )
 from device_sim.household import DAY_S, HOUR_S, DoorEvents, Household, Kitchen
 from device_sim.sampling import draw_ranges, start_sample
-from domain import Reading
+from domain import FaultCode, Reading
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -67,6 +72,12 @@ class FridgeParams:
     cabinet_share: float = 0.3  # of that, the share the damper sends to the cabinet...
     damper_gain: float = 0.01  # ...less per kelvin the frozen food is above its target
     freezer_target_c: float = -18.0
+    # The colder the evaporator runs, the less gas the compressor moves: below the knee
+    # (freezer air, which the evaporator sits in) capacity falls, to nothing at the floor.
+    # Normal cycling never gets there; a compressor kept running by an extra cabinet load
+    # (a leaking door seal) does, and the freezer levels off instead of plunging.
+    evaporator_knee_c: float = -28.0
+    evaporator_floor_c: float = -40.0
     compressor_w: float = 95.0
     idle_w: float = 7.0  # controller, display, sensors
     light_w: float = 4.0
@@ -257,6 +268,8 @@ class FridgeBank(UnitBank[FridgeUnit]):
         pulse = np.zeros((steps, n))
         cap = np.empty((steps, n))
         ok = np.empty((steps, n), dtype=np.bool_)
+        leak = np.zeros((steps, n))  # past a failed door seal, W/K
+        ajar = np.zeros((steps, n))  # share of the step the door rested ajar
         noise = np.empty((count, n, 3))
         for i, u in enumerate(self.units):
             amb[:, i] = u.kitchen.ambient_c(mids, u.seed)
@@ -267,23 +280,35 @@ class FridgeBank(UnitBank[FridgeUnit]):
                 np.add.at(pulse[:, i], idx, events.load_j)
             cap[:, i] = capacity_fraction(u.fault, mids)
             ok[:, i] = compressor_ok(u.fault, mids)
+            if u.fault is not None and u.fault.code is FaultCode.FRIDGE_DOOR_SEAL_LEAK:
+                leak[:, i] = seal_leak_ua(u.fault, mids)
+                # Openings shortly before the chunk can leave the door ajar into it.
+                back = u.household.door_events(t0 - SEAL_AJAR_LOOKBACK_S, end, u.seed)
+                spans = seal_ajar_spans(u.fault, back.starts, back.ends, u.seed)
+                none = np.zeros(0)
+                ajar[:, i] = DoorEvents(*spans, none, none).open_seconds(edges) / dt
             noise[:, i, :] = self._noise_rngs[i].standard_normal((count, 3))
         # A hot condenser moves less heat for more power; a starved circuit draws less.
         cool = p["capacity_w"] * cap * (1.0 - 0.012 * (amb - 25.0))
         comp_w = p["compressor_w"] * (0.85 + 0.15 * cap) * (1.0 + 0.01 * (amb - 25.0))
         f = door / dt  # share of the step the door stood open
+        # A door resting ajar lets in kitchen air like a slightly open one (without the light).
+        f_air = f + SEAL_AJAR_OPEN_SHARE * ajar
 
         # Explicit Euler, with everything that does not depend on the state worked out
         # for the whole chunk at once: per step only the state-dependent terms remain.
         sp, band, min_off = p["setpoint_c"], p["band_c"], p["min_off_s"]
         share0, gain, frz_target = p["cabinet_share"], p["damper_gain"], p["freezer_target_c"]
+        evap_floor = p["evaporator_floor_c"]
+        evap_span = p["evaporator_knee_c"] - evap_floor
         ua_c, ua_f, ua_div = p["ua_cabinet"], p["ua_freezer"], p["ua_divider"]
         ua_al, ua_fl, ua_door = p["ua_cabinet_air_load"], p["ua_freezer_air_load"], p["ua_door"]
         k_ca, k_cl = dt / p["c_cabinet_air"], dt / p["c_cabinet_load"]
         k_fa, k_fl = dt / p["c_freezer_air"], dt / p["c_freezer_load"]
         # Cabinet air: walls, contents, divider, and the kitchen through an open door.
-        cab_keep = 1.0 - k_ca * (ua_c + ua_al + ua_div + ua_door * f)
-        cab_in = k_ca * (ua_c + ua_door * f) * amb
+        # A failed seal adds its leak (sensible and latent heat) to the walls'.
+        cab_keep = 1.0 - k_ca * (ua_c + leak + ua_al + ua_div + ua_door * f_air)
+        cab_in = k_ca * (ua_c + leak + ua_door * f_air) * amb
         cab_from_load, cab_from_frz = k_ca * ua_al, k_ca * ua_div
         load_from_air = k_cl * ua_al
         load_pulse = pulse / p["c_cabinet_load"]
@@ -294,7 +319,7 @@ class FridgeBank(UnitBank[FridgeUnit]):
         frz_heat = p["heater_w"] * p["heater_air_share"] * k_fa
         cool_cab, cool_frz = cool * k_ca, cool * k_fa
         # The sensor's excess over the cabinet air: warm air mixing in, then cooled out.
-        mix_gain = f * (dt / p["mix_in_s"])
+        mix_gain = f_air * (dt / p["mix_in_s"])
         mix_keep = 1.0 - mix_gain - dt / p["mix_out_s"]
         base_power = p["idle_w"] + p["light_w"] * f
         heater_w = p["heater_w"]
@@ -333,10 +358,12 @@ class FridgeBank(UnitBank[FridgeUnit]):
                 # The damper favours the freezer when its contents run warm.
                 share = np.minimum(np.maximum(share0 - gain * (tfl - frz_target), 0.05), 0.6)
                 on = comp * 1.0
+                lift = np.minimum(np.maximum((tfa - evap_floor) / evap_span, 0.0), 1.0)
+                cooling = on * lift
                 new_ta = ta * cab_keep[k] + cab_in[k] + cab_from_load * tl + cab_from_frz * tfa
-                new_ta -= on * cool_cab[k] * share
+                new_ta -= cooling * cool_cab[k] * share
                 new_tfa = tfa * frz_keep + frz_in[k] + frz_from_load * tfl + frz_from_cab * ta
-                new_tfa += heater * frz_heat - on * cool_frz[k] * (1.0 - share)
+                new_tfa += heater * frz_heat - cooling * cool_frz[k] * (1.0 - share)
                 tl = tl + load_from_air * (ta - tl) + load_pulse[k]
                 tfl = tfl + frz_load_from_air * (tfa - tfl)
                 mix = mix * mix_keep[k] + mix_gain[k] * (amb[k] - ta)

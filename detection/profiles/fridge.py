@@ -50,6 +50,36 @@ class FridgeProfile:
     drift_clear_duty: float = 0.7  # ...and the compressor cycles below this...
     drift_clear_hold_s: float = 6 * HOUR_S  # ...for this long
     setpoint_change_grace_s: float = 6 * HOUR_S  # pull-down after the dial was turned
+    # Not lost capacity: a freezer this far below its own normal is overcooled, so the
+    # circuit delivers its capacity and the cabinet is warm from an extra heat load (a
+    # leaking door seal, which `seal_*` below is about), not from a refrigerant leak.
+    drift_overcooled_freezer_c: float = 3.0
+
+    # Door seal leak: kitchen air seeping past the gasket is an extra heat load on the
+    # cabinet. The cabinet thermostat keeps the compressor running longer to hold its
+    # setpoint, and since one evaporator serves both compartments the freezer is
+    # overcooled: it sits well below its own normal while the cabinet holds. A circuit
+    # losing capacity (refrigerant leak) or a stopped compressor warms the freezer
+    # instead. Warm groceries do the same for some hours, so the condition must outlast
+    # a restocking (their heat is out of the food in well under a day).
+    seal_fast_tau_s: float = 6 * HOUR_S  # smooths compressor cycles and defrosts
+    seal_baseline_tau_s: float = 72 * HOUR_S  # the device's own normal, while calm
+    seal_warmup_s: float = 24 * HOUR_S  # a whole day of history before any verdict
+    seal_freezer_drop_c: float = 3.6  # freezer below its normal by this much...
+    seal_duty_rise: float = 0.0  # ...the compressor running at least as much as usual...
+    # ...and the cabinet not far above setpoint (a big leak in a hot kitchen can outrun
+    # the cabinet's share of the cooling, but the cabinet still gets cooled)...
+    seal_cabinet_margin_c: float = 4.0
+    seal_confirm_s: float = 24 * HOUR_S  # ...for this long
+    # Onset estimate: a CUSUM (K h) of the freezer below its normal less this allowance;
+    # the episode began when it last stood at zero (the baseline learns only then).
+    seal_onset_allowance_c: float = 1.0
+    seal_clear_drop_c: float = 1.5  # episode over once the freezer is back within this...
+    seal_clear_hold_s: float = 12 * HOUR_S  # ...for this long
+
+    # Freezer readings outside this range come from a broken sensor, not the freezer.
+    freezer_valid_min_c: float = -37.0
+    freezer_valid_max_c: float = 20.0
 
     def as_dict(self) -> dict[str, float]:
         return asdict(self)
