@@ -29,9 +29,10 @@ FLOOR_WINDOW = 5  # changes per stretch when looking for the hour's quietest one
 FloatArray = npt.NDArray[np.float64]
 
 
-def feature_names(metrics: Sequence[str]) -> list[str]:
-    """Column names of an hourly feature vector over `metrics`."""
-    return [f"{m}_{stat}" for m in metrics for stat in ("mean", "std", "rough", "floor")]
+def feature_names(metrics: Sequence[str], rest: bool = False) -> list[str]:
+    """Column names of an hourly feature vector over `metrics` (`rest`: with `_rest`)."""
+    stats = ("mean", "std", "rough", "floor", "rest") if rest else ("mean", "std", "rough", "floor")
+    return [f"{m}_{stat}" for m in metrics for stat in stats]
 
 
 class HourlyFeatures:
@@ -43,7 +44,12 @@ class HourlyFeatures:
     one reading to the next) and the noise floor (the mean absolute second difference
     over the hour's quietest stretch of `FLOOR_WINDOW`): a working sensor has quiet
     stretches even in a busy hour, and a steady slope is quiet too; a failing one
-    scatters all the time. Readings are kept as picked tuples
+    scatters all the time. With a `rest_metric` (what drives the device: a battery's
+    current) the vector also holds, per metric, `rest`: the mean absolute second
+    difference over the stretch where the rest metric is quietest, if it is quiet there
+    (its own figure at most `rest_tolerance`), else 0. At rest the true signals barely
+    move, so what moves there is the sensor: a scattering sensor stands out even when busy
+    hours of healthy units scatter as much. Readings are kept as picked tuples
     (one C call each) and summarised with numpy when the hour closes.
 
     >>> features = HourlyFeatures(("t",), min_readings=2)
@@ -51,11 +57,19 @@ class HourlyFeatures:
     (0.0, [1.666666667, 1.699673171, 2.0, 2.0])
     """
 
-    __slots__ = ("_pick", "hour", "metrics", "min_readings", "rows")
+    __slots__ = ("_pick", "_rest", "hour", "metrics", "min_readings", "rest_tolerance", "rows")
 
-    def __init__(self, metrics: Sequence[str], min_readings: int = 30) -> None:
+    def __init__(
+        self,
+        metrics: Sequence[str],
+        min_readings: int = 30,
+        rest_metric: str | None = None,
+        rest_tolerance: float = 0.0,
+    ) -> None:
         self.metrics = tuple(metrics)
         self.min_readings = min_readings
+        self._rest = None if rest_metric is None else self.metrics.index(rest_metric)
+        self.rest_tolerance = rest_tolerance
         self.hour: float | None = None
         self.rows: list[tuple[float, ...]] = []
         self._pick = operator.itemgetter(*self.metrics) if len(self.metrics) > 1 else None
@@ -87,10 +101,19 @@ class HourlyFeatures:
         bends = np.abs(np.diff(x, n=2, axis=0))
         windows = bends.shape[0] // FLOOR_WINDOW
         floor = bends.mean(axis=0) if bends.shape[0] else rough
+        rest = np.zeros_like(rough)
         if windows:
             stretch = bends[: windows * FLOOR_WINDOW].reshape(windows, FLOOR_WINDOW, -1)
-            floor = stretch.mean(axis=1).min(axis=0)
-        vector = np.column_stack((x.mean(axis=0), x.std(axis=0), rough, floor)).ravel()
+            means = stretch.mean(axis=1)
+            floor = means.min(axis=0)
+            if self._rest is not None:
+                stillest = means[int(np.argmin(means[:, self._rest]))]
+                if stillest[self._rest] <= self.rest_tolerance:
+                    rest = stillest
+        columns = [x.mean(axis=0), x.std(axis=0), rough, floor]
+        if self._rest is not None:
+            columns.append(rest)
+        vector = np.column_stack(columns).ravel()
         return self.hour, [round(float(v), 9) for v in vector]
 
     def state(self) -> dict[str, Any]:

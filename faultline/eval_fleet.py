@@ -162,7 +162,7 @@ def train_fleet_model(
         acc = accumulators.get(reading.device_id)
         if acc is None:
             health = HEALTH_PROFILES[device_type]
-            acc = HourlyFeatures(health.fleet_metrics, health.fleet_min_readings)
+            acc = health.hourly_features()
             accumulators[reading.device_id] = acc
         closed = acc.add(reading.ts, reading.metrics)
         if closed is not None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from detection.fleet_model import HourlyFeatures, feature_names
 from domain import DeviceType
 
 MINUTE_S = 60.0
@@ -47,11 +48,27 @@ class HealthProfile:
     max_gap_s: float = 15 * MINUTE_S
     # Fleet model: hourly summaries of these metrics (every metric a sensor measures)...
     fleet_metrics: tuple[str, ...] = ()
-    # ...over hours with at least this many readings (a partial hour is not judged).
+    # ...over hours with at least this many readings (a partial hour is not judged)...
     fleet_min_readings: int = 30
+    # ...and, if the device has one, the metric whose quiet stretches are "at rest", where
+    # the other sensors' scatter is their own noise (see HourlyFeatures).
+    fleet_rest_metric: str | None = None
+    fleet_rest_tolerance: float = 0.0
     # An unexplained fleet-model finding is withheld while another fault of the device is
     # open or closed less than this long ago: the specific detector explains it.
     explained_for_s: float = 24 * HOUR_S
+
+    def hourly_features(self) -> HourlyFeatures:
+        """A fresh hourly summary for the fleet model, as this profile configures it."""
+        return HourlyFeatures(
+            self.fleet_metrics,
+            self.fleet_min_readings,
+            rest_metric=self.fleet_rest_metric,
+            rest_tolerance=self.fleet_rest_tolerance,
+        )
+
+    def feature_names(self) -> list[str]:
+        return feature_names(self.fleet_metrics, rest=self.fleet_rest_metric is not None)
 
     def spec(self, name: str) -> MetricSpec | None:
         for spec in self.metrics:
@@ -131,6 +148,9 @@ _BATTERY = HealthProfile(
     ),
     offline_after_s=30 * MINUTE_S,
     fleet_metrics=("voltage_v", "current_a", "temp_c", "soc_pct"),
+    # Docked or on the shelf: the current barely moves (its sensor reads to 0.01 A).
+    fleet_rest_metric="current_a",
+    fleet_rest_tolerance=0.05,
 )
 
 HEALTH_PROFILES: dict[DeviceType, HealthProfile] = {

@@ -139,3 +139,35 @@ def test_unclassified_state_survives_a_hand_off(model: FleetModel) -> None:
             got += second.advance()
     got += second.advance()
     assert got == whole
+
+
+def _battery_hour(rng: np.random.Generator, *, busy_minutes: int, noise: float) -> list[float]:
+    """One hour of a pack: `busy_minutes` of varying load, then docked; `noise`: the
+    voltage sensor's scatter."""
+    acc = HourlyFeatures(("voltage_v", "current_a"), rest_metric="current_a", rest_tolerance=0.05)
+    for minute in range(61):
+        busy = minute < busy_minutes
+        current = float(rng.uniform(0.5, 3.0)) if busy else 0.0
+        volts = 16.8 - 0.4 * current + rng.normal(0.0, noise)
+        closed = acc.add(
+            START + 60.0 * minute, {"voltage_v": round(volts, 2), "current_a": current}
+        )
+        if closed is not None:
+            return closed[1]
+    raise AssertionError("the hour did not close")
+
+
+def test_rest_scatter_tells_a_noisy_sensor_from_a_busy_hour() -> None:
+    rng = np.random.default_rng(3)
+    v_rest = 4  # voltage_v: mean, std, rough, floor, rest
+    busy = _battery_hour(rng, busy_minutes=60, noise=0.0)
+    docked_healthy = _battery_hour(rng, busy_minutes=20, noise=0.0)
+    docked_noisy = _battery_hour(rng, busy_minutes=20, noise=0.2)
+    assert busy[v_rest] == 0.0, "never at rest: no rest figure"
+    assert docked_healthy[v_rest] < 0.02
+    assert docked_noisy[v_rest] > 0.1
+    # The busy hour's own scatter is larger than the noisy sensor's: the floor alone
+    # (index 3) cannot tell them apart, the rest figure can.
+    assert busy[2] > docked_noisy[2]
+    names = HEALTH_PROFILES[DeviceType.BATTERY_PACK].feature_names()
+    assert names[v_rest] == "voltage_v_rest" and len(names) == 4 * 5
