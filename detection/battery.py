@@ -16,7 +16,7 @@ from typing import Any
 from detection.detector_base import ProfiledDetector, ewma_alpha
 from detection.detector_set import DetectorSet
 from detection.profiles import BatteryProfile
-from detection.prognosis import FadeTrend
+from detection.prognosis import EolProjection, FadeTrend
 from domain import Anomaly, FaultCode, Reading, Severity
 
 DAY_S = 86400.0
@@ -40,6 +40,14 @@ class OverheatDetector(_Detector):
     regularised least squares while all is well. A hot day moves the air estimate; a hill climb or a
     fast charge is explained by the gains; heat from nowhere — during charge, at rest,
     intermittent or sudden — is the fault.
+
+    A ride happens outdoors, in air the detector never sees: warmth beyond the learning
+    gate met while discharging is credited to those unseen surroundings (up to what a
+    hot afternoon can add) and forgotten as slowly as the slowest parked pack cools, so a
+    sunny ride is not a short, while a short's heat, which keeps coming, outlasts the
+    credit. Cold air on a ride cannot teach the detector that discharging heats nothing
+    either: the discharge gain never falls below the charge gain over the most a ride's
+    airflow can cool.
 
     >>> from domain import Reading
     >>> detector = OverheatDetector()
@@ -67,6 +75,7 @@ class OverheatDetector(_Detector):
         "s_cy",
         "s_dy",
         "excess",
+        "unseen",
         "calm_at",
         "hot_since",
         "latched",
@@ -88,6 +97,9 @@ class OverheatDetector(_Detector):
         self.s_cy_ = 0.0
         self.s_dy_ = 0.0
         self.excess_ = 0.0
+        # Warmth from surroundings nobody measures (a ride in the afternoon sun), decaying
+        # as the pack cools once it is back indoors.
+        self.unseen_ = 0.0
         self.calm_at_: float | None = None  # last time the excess stood below the onset level
         self.hot_since_: float | None = None
         self.latched_ = False
@@ -103,8 +115,13 @@ class OverheatDetector(_Detector):
         y1, y2 = self.s_cy_ + w * k0, self.s_dy_ + w * k0
         det = a * d - b * b
         top = p.gain_max_k_per_c2
-        k_c = min(max((d * y1 - b * y2) / det, 0.0), top)
-        k_d = min(max((a * y2 - b * y1) / det, 0.0), top)
+        k_c = min(max((d * y1 - b * y2) / det, p.gain_min_k_per_c2), top)
+        k_d = min(max((a * y2 - b * y1) / det, p.gain_min_k_per_c2), top)
+        # The same resistance heats the pack either way; only the cooling differs, and
+        # airflow on a ride cools at most `use_cooling_max` times better than parked. A
+        # ride through cold air (the pack colder than the indoor air estimate) must not
+        # teach the detector that discharging heats nothing.
+        k_d = max(k_d, k_c / p.use_cooling_max)
         return k_c, k_d
 
     def update(self, reading: Reading) -> Anomaly | None:
@@ -136,7 +153,16 @@ class OverheatDetector(_Detector):
         hc, hd = self.heat_charge_, self.heat_discharge_
         k_c, k_d = self.gains()
         explained = k_c * hc + k_d * hd
-        excess = temp - self.ambient_ - explained
+        # While discharging the pack may be outdoors, in air the detector never sees: a
+        # surplus beyond `learn_gate_c` is credited to that air, and the credit then
+        # decays as slowly as the slowest parked pack cools. Heat that keeps coming (a
+        # short) outlasts it.
+        if self.unseen_ > 0.0:
+            self.unseen_ *= math.exp(-dt / p.unseen_tau_s)
+        surplus = temp - self.ambient_ - explained - p.learn_gate_c
+        if current < -p.rest_current_a and surplus > self.unseen_:
+            self.unseen_ = min(surplus, p.unseen_max_c)
+        excess = temp - self.ambient_ - explained - self.unseen_
         self.excess_ = excess
 
         step = min(dt, p.max_sample_weight_s)
@@ -144,7 +170,7 @@ class OverheatDetector(_Detector):
             # Back after a gap, at rest: whatever the air did meanwhile, this is it now.
             self.ambient_ = temp - explained
         tau = p.ambient_use_tau_s if working else p.ambient_rest_tau_s
-        move = ewma_alpha(step, tau) * (temp - explained - self.ambient_)
+        move = ewma_alpha(step, tau) * (temp - explained - self.unseen_ - self.ambient_)
         # The air is seen only at rest, and it never warms faster than on a hot afternoon:
         # heat from a fault outruns the estimate. While the pack works (hours of
         # charging) or looks suspiciously warm, it may follow even more slowly.
@@ -156,9 +182,9 @@ class OverheatDetector(_Detector):
             air_rate = p.ambient_max_rate_c_per_h
         limit = air_rate * dt / 3600.0
         self.ambient_ += min(max(move, -limit), limit)
-        if excess < p.learn_gate_c and working:
+        if abs(excess) < p.learn_gate_c and working:
             keep = math.exp(-step / p.gain_tau_s)
-            rise = temp - self.ambient_
+            rise = temp - self.ambient_ - self.unseen_
             self.s_cc_ = self.s_cc_ * keep + hc * hc
             self.s_cd_ = self.s_cd_ * keep + hc * hd
             self.s_dd_ = self.s_dd_ * keep + hd * hd
@@ -241,6 +267,7 @@ class OverheatDetector(_Detector):
                 "gain_discharge_k_per_c2": round(k_d, 2),
                 "filtered_c_rate2_charge": round(self.heat_charge_, 4),
                 "filtered_c_rate2_discharge": round(self.heat_discharge_, 4),
+                "unseen_surroundings_c": round(self.unseen_, 2),
                 "threshold_c": p.overheat_excess_c,
                 "window_start": onset,
                 "hot_since": self.hot_since_,
@@ -255,10 +282,11 @@ class WearDetector(_Detector):
     Each time the gauge re-learns its full-charge capacity the detector adds a state-of-
     health sample (full charge / design) to two robust, forgetting trends — against days
     and against the cycle count — and projects when the trend crosses `eol_soh`. It opens
-    a ticket when the fade is significant (slope `wear_slope_t` standard errors below
-    flat) and the projected crossing is within `wear_horizon_days` (or already past). A
-    jump up after a rest neither alarms nor counts as recovery (the trends down-weight
-    samples above them); a new pack (cycle count reset, or capacity back up) re-arms.
+    a ticket when the fade is significant (slope `wear_slope_t` standard errors faster
+    than the fastest normal ageing, `normal_fade_per_day`) and the projected crossing
+    is within `wear_horizon_days` (or already past). A jump up after a rest neither
+    alarms nor counts as recovery (the trends down-weight samples above them); a new
+    pack (cycle count reset, or capacity back up) re-arms.
 
     >>> from domain import Reading
     >>> detector = WearDetector()
@@ -270,9 +298,9 @@ class WearDetector(_Detector):
     ...     anomaly = detector.update(Reading("b-1", DAY_S * day, day, metrics))
     ...     found += [anomaly] if anomaly else []
     >>> [(a.fault_code.value, a.detected_at / DAY_S) for a in found]
-    [('BATTERY_WEAR', 35.0)]
-    >>> found[0].onset_at / DAY_S, round(found[0].evidence["days_to_eol"])  # truly 30 left
-    (20.0, 44)
+    [('BATTERY_WEAR', 39.0)]
+    >>> found[0].onset_at / DAY_S, round(found[0].evidence["days_to_eol"])  # truly 26 left
+    (20.0, 33)
     """
 
     fault_code = FaultCode.BATTERY_WEAR
@@ -368,14 +396,14 @@ class WearDetector(_Detector):
         proj = by_day.project(p.eol_soh, z=p.wear_z)
         past_eol = proj.level <= p.eol_soh
         if not past_eol and (
-            proj.slope_t > -p.wear_slope_t or proj.central - proj.x > p.wear_horizon_days
+            _excess_fade_t(proj, p) > -p.wear_slope_t or proj.central - proj.x > p.wear_horizon_days
         ):
             return None
         self.latched_ = True
         return self._wear_anomaly(reading, proj, by_cycle, soh, cycles)
 
     def _wear_anomaly(
-        self, reading: Reading, proj: Any, by_cycle: FadeTrend, soh: float, cycles: float
+        self, reading: Reading, proj: EolProjection, by_cycle: FadeTrend, soh: float, cycles: float
     ) -> Anomaly:
         p = self.profile
         ts = reading.ts
@@ -393,7 +421,7 @@ class WearDetector(_Detector):
         onset = min(onset, ts)
         confidence = (
             0.6
-            + 0.2 * min((-proj.slope_t - p.wear_slope_t) / p.wear_slope_t, 1.0)
+            + 0.2 * min((-_excess_fade_t(proj, p) - p.wear_slope_t) / p.wear_slope_t, 1.0)
             + 0.15 * min(max(1.0 - central / p.wear_horizon_days, 0.0), 1.0)
         )
         summary = (
@@ -421,6 +449,7 @@ class WearDetector(_Detector):
                 "fade_pct_per_cycle": None if per_cycle is None else round(-100 * per_cycle, 4),
                 "normal_fade_pct_per_day": round(100 * p.normal_fade_per_day, 4),
                 "slope_t": round(proj.slope_t, 2),
+                "excess_fade_t": round(_excess_fade_t(proj, p), 2),
                 "cycle_count": cycles,
                 "cycles_to_eol": None if cycles_left is None else round(cycles_left, 1),
                 "days_to_eol": round(central, 1),
@@ -435,6 +464,17 @@ class WearDetector(_Detector):
                 "window_end": ts,
             },
         )
+
+
+def _excess_fade_t(proj: EolProjection, profile: BatteryProfile) -> float:
+    """How many standard errors the fade runs faster than the fastest normal ageing.
+
+    A healthy pack fades too (SEI growth, calendar age); only a fade significantly
+    beyond what a healthy pack of this kind does is a bad cell.
+    """
+    if proj.slope_se <= 0 or not math.isfinite(proj.slope_se):
+        return 0.0
+    return (proj.slope + profile.normal_fade_per_day) / proj.slope_se
 
 
 BATTERY_DETECTORS = DetectorSet(

@@ -46,9 +46,16 @@ class BatteryProfile:
     # pack heating more than it explains stops the learning), the cap is physics.
     gain_prior_k_per_c2: float = 60.0
     gain_max_k_per_c2: float = 80.0
+    gain_min_k_per_c2: float = 5.0  # no pack sheds its I²R heat for nothing
+    use_cooling_max: float = 3.5  # a ride's airflow cools at most this much better
     gain_prior_weight: float = 0.01  # ridge weight, in C⁴ (sums of squared filtered C²)
     gain_tau_s: float = 5 * DAY_S  # learned gains forget on this time scale
-    learn_gate_c: float = 3.0  # learn (air, gains) only while the excess is below this
+    learn_gate_c: float = 3.0  # learn (air, gains) only while the excess is within this
+    # Warmth beyond `learn_gate_c` met while discharging (possibly outdoors, in air the
+    # detector cannot see) is credited to the surroundings and forgotten on the slowest
+    # time scale a parked pack cools on (an e-bike pack: up to ~2 h).
+    unseen_tau_s: float = 150 * 60.0
+    unseen_max_c: float = 20.0  # at most what a hot afternoon adds over the indoor air
     overheat_excess_c: float = 8.0  # excess temperature that is a fault...
     overheat_confirm_s: float = 10 * 60.0  # ...held this long...
     overheat_immediate_c: float = 15.0  # ...or this much excess, confirmed by two readings
@@ -67,7 +74,9 @@ class BatteryProfile:
     wear_slope_t: float = 3.0  # fade significant: slope at least this many standard errors
     wear_horizon_days: float = 60.0  # ticket when projected end of life is nearer than this
     wear_z: float = 1.64  # band of the projected date (90 % two-sided)
-    normal_fade_per_day: float = 0.0005  # the fastest normal ageing, for the onset estimate
+    # The fastest normal ageing (a young, busy pack: SEI growth plus calendar age): the
+    # fade must be significantly faster than this, and the onset is where it departed.
+    normal_fade_per_day: float = 0.0005
     wear_rearm_jump: float = 0.1  # capacity rising this much (a new pack) re-arms the alarm
 
     def as_dict(self) -> dict[str, float]:

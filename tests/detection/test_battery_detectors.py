@@ -158,6 +158,80 @@ def test_air_that_changed_while_the_pack_was_offline_is_not_heat() -> None:
     assert _run(OverheatDetector(), stream) == []
 
 
+def _ebike_day(
+    *,
+    morning_air_c: float,
+    evening_air_c: float,
+    short_w: float = 0.0,
+    short_from_min: int = 10**9,
+    indoor_c: float = 20.0,
+) -> list[Reading]:
+    """A day of a 48 V, 14 Ah e-bike pack in first-order thermal physics, minute by minute.
+
+    Parked indoors, a 40-minute commute at 8:00 and another with a four-minute hill climb
+    at 17:30, both in outdoor air; the airflow of a ride cools 2.7 times better than
+    parking. `short_w` of internal heat from minute `short_from_min` on.
+    """
+    heat_capacity, cooling, resistance = 2000.0, 0.5, 0.2
+    temp, readings = indoor_c, []
+    for minute in range(24 * 60):
+        current, air, riding = 0.0, indoor_c, False
+        if 8 * 60 <= minute < 8 * 60 + 40:
+            current, air, riding = -6.0, morning_air_c, True
+        elif 17 * 60 + 30 <= minute < 18 * 60 + 10:
+            climb = 17 * 60 + 50 <= minute < 17 * 60 + 54
+            current, air, riding = (-20.0 if climb else -6.0), evening_air_c, True
+        heat = current * current * resistance + (short_w if minute >= short_from_min else 0.0)
+        h = cooling * (2.7 if riding else 1.0)
+        temp += 60.0 * (heat - h * (temp - air)) / heat_capacity
+        metrics = {"temp_c": round(temp, 1), "current_a": current, "design_capacity_mah": 14000.0}
+        readings.append(Reading("eb", 60.0 * minute, minute, metrics))
+    return readings
+
+
+def _days(*days: list[Reading]) -> list[Reading]:
+    return [
+        replace(r, ts=r.ts + i * DAY, seq=r.seq + i * 1440)
+        for i, day in enumerate(days)
+        for r in day
+    ]
+
+
+def test_a_cold_morning_ride_does_not_make_the_evening_hill_climb_look_like_a_short() -> None:
+    # Six degrees outside in the morning: the pack comes back colder than it left, which
+    # must not teach the detector that discharging heats nothing.
+    stream = _days(
+        _ebike_day(morning_air_c=15.0, evening_air_c=17.0),
+        _ebike_day(morning_air_c=6.0, evening_air_c=14.0),
+    )
+    detector = OverheatDetector()
+    assert _run(detector, stream) == []
+    assert detector.gains()[1] >= detector.gains()[0] / BatteryProfile().use_cooling_max
+
+
+def test_a_ride_on_a_hot_afternoon_is_not_a_short() -> None:
+    # 38 °C outside against a 20 °C flat: the pack comes home warm and cools off parked.
+    stream = _days(
+        _ebike_day(morning_air_c=18.0, evening_air_c=24.0),
+        _ebike_day(morning_air_c=26.0, evening_air_c=38.0),
+    )
+    assert _run(OverheatDetector(), stream) == []
+
+
+def test_a_short_that_starts_on_a_hot_ride_is_caught_soon_after_it() -> None:
+    onset = DAY + (17 * 60 + 40) * 60.0
+    stream = _days(
+        _ebike_day(morning_air_c=18.0, evening_air_c=24.0),
+        _ebike_day(
+            morning_air_c=26.0, evening_air_c=38.0, short_w=10.0, short_from_min=17 * 60 + 40
+        ),
+    )
+    (anomaly,) = _run(OverheatDetector(), stream)
+    ride_end = DAY + (18 * 60 + 10) * 60.0
+    assert onset < anomaly.detected_at <= ride_end + 90 * 60
+    assert anomaly.evidence["pack_state"] == "resting"
+
+
 def test_an_overheating_pack_is_not_a_worn_one(
     shorted_vacuum: tuple[BatteryUnit, list[Reading]],
 ) -> None:
@@ -256,6 +330,21 @@ def test_capacity_jumping_back_after_rests_neither_alarms_nor_counts_as_recovery
     # A 4-point jump moves the trend by under a point, and it keeps seeing the fade.
     assert max(level_error) < 0.01
     assert rising < 0.1 * len(level_error)
+
+
+def test_a_healthy_pack_with_a_noisy_gauge_and_a_rest_bump_raises_nothing() -> None:
+    # A healthy vacuum pack at 84 % that really holds its capacity: what its gauge learned
+    # over a fortnight (a bump after a rest first, then 0.4 % scatter). A three-sigma dip
+    # against flat is not a fade faster than normal ageing.
+    learned = [
+        (0.0, 0.8371, 543), (0.52, 0.8423, 544), (1.57, 0.8429, 545), (1.83, 0.8377, 545),
+        (2.54, 0.8308, 546), (2.82, 0.8321, 547), (3.57, 0.8362, 548), (3.83, 0.839, 548),
+        (4.57, 0.8281, 549), (4.85, 0.8298, 550), (5.57, 0.8294, 551), (5.84, 0.829, 551),
+        (7.55, 0.8415, 552), (7.83, 0.8319, 553), (8.55, 0.831, 553), (8.82, 0.8312, 554),
+        (9.55, 0.8296, 555), (9.82, 0.8319, 556), (10.55, 0.8269, 556), (11.56, 0.826, 557),
+        (11.85, 0.836, 558), (13.54, 0.8402, 559),
+    ]  # fmt: skip
+    assert _run(WearDetector(), _capacity_stream(learned)) == []
 
 
 def test_a_new_pack_rearms_the_alarm() -> None:
