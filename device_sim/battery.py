@@ -64,6 +64,13 @@ NASA_KNEE_WIDTH = 5.0
 # A bad cell ages like a NASA cell cycled 1 + WEAR_SPEEDUP * severity times faster.
 WEAR_SPEEDUP = 2.0
 WEAR_MAX_LOSS = 0.8  # by then the cell is as good as dead
+# The defect that makes a cell go bad (lithium plating, a soft micro-short) also drains
+# it at rest faster than the pack's passive balancer can bleed the others to match, so
+# the series string drifts out of balance and the usable capacity, bounded by the weak
+# cell's charge window, falls day by day (calendar time, whatever the owner's cycling)
+# until the balancer holds it. Usable capacity lost per day at severity 1, and the most.
+IMBALANCE_PER_DAY = 0.008
+IMBALANCE_MAX = 0.15
 # After a long rest a cell gives back part of what it lost (NASA: +2-8 % after rests);
 # the gain fades over a few cycles. Share of the loss recovered per day of rest, cap.
 REGEN_PER_REST_DAY = 0.04
@@ -96,6 +103,13 @@ def ocv_cell(soc: FloatArray) -> FloatArray:
 def _softplus_hinge(n: FloatArray, knee: float | FloatArray, width: float) -> FloatArray:
     """width * softplus((n - knee) / width), zero at n = 0: 0 before the knee, n - knee after."""
     return width * (np.logaddexp(0.0, (n - knee) / width) - np.logaddexp(0.0, -knee / width))
+
+
+def imbalance_loss(days_since_onset: FloatArray, severity: float | FloatArray) -> FloatArray:
+    """Usable capacity (fraction) a bad cell's self-discharge has cost the pack so far."""
+    return np.minimum(
+        IMBALANCE_PER_DAY * severity * np.maximum(days_since_onset, 0.0), IMBALANCE_MAX
+    )
 
 
 def wear_loss(cycles_since_onset: FloatArray, severity: float | FloatArray) -> FloatArray:
@@ -561,18 +575,20 @@ class BatteryBank(UnitBank[BatteryUnit]):
         self.idle_since = np.full(n, self.start_ts)
         self._was_running = np.zeros(n, dtype=np.bool_)
         self.discharged_ah = self.cycles * p["design_mah"] / 1000.0
-        self.soh = self._soh()
+        self.soh = self._soh(self.start_ts)
         self.fcc_mah = np.round(p["design_mah"] * self.soh)
 
-    def _soh(self) -> FloatArray:
+    def _soh(self, ts: float) -> FloatArray:
         """Capacity now as a share of design: normal ageing, a bad cell, rest recovery."""
         p = self._p
         healthy = p["initial_capacity"] - normal_loss(p, self.cycles, self.calendar_days)
         wearing = np.isfinite(self.wear_from)
         since = np.where(wearing, self.cycles - self.wear_from, 0.0)
         bad = np.where(wearing, wear_loss(since, self._wear_sev), 0.0)
-        # Series cells: the pack holds what its weakest cell holds.
-        base = healthy * (1.0 - bad)
+        days = np.where(wearing, (ts - self._wear_onset) / DAY_S, 0.0)
+        drift = np.where(wearing, imbalance_loss(days, self._wear_sev), 0.0)
+        # Series cells: the pack holds what its weakest cell holds, within its window.
+        base = healthy * (1.0 - bad) * (1.0 - drift)
         return np.asarray(base + self.regen * (p["initial_capacity"] - base))
 
     def ticks(self, duration_s: float) -> Iterator[tuple[float, dict[str, list[Any]]]]:
@@ -749,7 +765,7 @@ class BatteryBank(UnitBank[BatteryUnit]):
         self.wear_from = np.where(started, self.cycles, self.wear_from)
         # Capacity moves by thousandths a day: re-evaluating it every few reports is plenty.
         if self.seq % SOH_EVERY_REPORTS == 0 or started.any():
-            self.soh = self._soh()
+            self.soh = self._soh(ts)
 
     def _learn(self, learned: BoolArray, temp: FloatArray, noise: FloatArray) -> FloatArray:
         """The gauge's full-charge capacity, re-learned at the end of each full charge."""

@@ -68,8 +68,8 @@ class BatteryProfile:
     eol_soh: float = 0.70  # end of life: full-charge capacity / design capacity
     wear_half_life_days: float = 5.0  # the trend forgets samples this many days old by half
     wear_half_life_cycles: float = 15.0
-    wear_min_scale: float = 0.003  # the gauge's resolution, as a share of design
-    wear_min_samples: int = 8  # capacity samples (one per re-learned full-charge capacity)
+    wear_min_scale: float = 0.006  # the gauge's scatter (noise and temperature), share of design
+    wear_min_samples: int = 3  # capacity samples (one per re-learned full-charge capacity)
     wear_min_span_days: float = 5.0
     wear_slope_t: float = 3.0  # fade significant: slope at least this many standard errors
     wear_horizon_days: float = 60.0  # ticket when projected end of life is nearer than this

@@ -13,11 +13,14 @@ import pytest
 
 from device_sim.battery import (
     BATTERY_FAULTS,
+    IMBALANCE_MAX,
+    IMBALANCE_PER_DAY,
     METRICS,
     MODELS,
     NASA_KNEE_CYCLES,
     BatteryBank,
     BatteryUnit,
+    imbalance_loss,
     wear_loss,
 )
 from device_sim.faults import FaultSpec, FaultSpecError
@@ -255,3 +258,21 @@ def test_the_plot_shows_each_pack_and_the_long_fade(tmp_path: Path) -> None:
         packs, start_ts=START, duration_s=5 * HOUR, path=tmp_path / "packs.png", fade_days=2
     )
     assert path.read_bytes().startswith(b"\x89PNG")
+
+
+def test_a_bad_cells_self_discharge_costs_capacity_by_the_day_whatever_the_cycling() -> None:
+    days = np.array([0.0, 5.0, 10.0, 100.0])
+    lost = imbalance_loss(days, 1.0)
+    assert lost[0] == 0.0 and lost[1] == pytest.approx(5 * IMBALANCE_PER_DAY)
+    assert lost[2] == pytest.approx(2 * lost[1]) and lost[3] == IMBALANCE_MAX
+    assert imbalance_loss(days, 0.5)[1] == pytest.approx(lost[1] / 2)
+    # A pack that is rarely used (a spare e-bike pack): the cycle-driven fade barely moves
+    # in a week, the imbalance still costs it points.
+    onset = START + 1 * DAY
+    idle = BatteryUnit.sample("eb-idle", 7, model="EB-14000")
+    worn = idle.with_fault(FaultSpec(FaultCode.BATTERY_WEAR, onset))
+    bank = BatteryBank([idle, worn], start_ts=START, interval_s=600)
+    for _ in bank.ticks(8 * DAY):
+        pass
+    # Seven days at severity 1 on a pack at ~90 %: about 0.9 * 7 * 0.8 % = 5 points.
+    assert bank.soh[0] - bank.soh[1] > 0.04
