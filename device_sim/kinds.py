@@ -61,12 +61,14 @@ class SensorRange:
     """A sensor that can fail: the values a broken one reads, and how noisy a failing one is.
 
     `broken` are physically impossible readings (an open or shorted NTC thermistor reads
-    -40 or 125 °C); `noise_sd` is the scatter of a sensor on its way out.
+    -40 or 125 °C); `noise_sd` is the scatter of a sensor on its way out; `floor`, if
+    any, the least a working or noisy one can report (an RMS vibration is never negative).
     """
 
     metric: str
     broken: tuple[float, float]
     noise_sd: float
+    floor: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,7 +156,7 @@ SENSORS: dict[DeviceType, tuple[SensorRange, ...]] = {
     ),
     DeviceType.WASHER: (
         SensorRange("water_level_l", (-5.0, 655.35), 4.0),  # pressure switch: negative, full scale
-        SensorRange("vibration_g", (-1.0, 16.0), 0.3),  # accelerometer railed
+        SensorRange("vibration_g", (-1.0, 16.0), 0.3, floor=0.0),  # accelerometer railed
     ),
     DeviceType.AIR_CONDITIONER: (
         SensorRange("supply_temp_c", _THERMISTOR, 1.5),

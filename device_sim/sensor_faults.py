@@ -44,7 +44,8 @@ class SensorFault:
 
     `value` is what a broken sensor reads (`OUT_OF_RANGE`); a stuck one repeats its
     last good reading before the onset. `share` of the readings in the fault are affected
-    (below 1: a loose connector, on and off). `noise_sd` is a noisy sensor's scatter.
+    (below 1: a loose connector, on and off). `noise_sd` is a noisy sensor's scatter,
+    `floor` the least it can report.
     """
 
     device_id: str
@@ -54,6 +55,7 @@ class SensorFault:
     end_ts: float | None = None
     value: float | None = None
     noise_sd: float = 0.0
+    floor: float | None = None
     share: float = 1.0
     seed: int = 0
 
@@ -103,6 +105,7 @@ def sample_sensor_fault(
         end_ts,
         value=value,
         noise_sd=sensor.noise_sd if failure is SensorFailure.NOISY else 0.0,
+        floor=sensor.floor,
         share=share,
         seed=rng.getrandbits(32),
     )
@@ -138,6 +141,8 @@ class FaultySensor:
                 value = fault.value
             else:
                 value = round(true + rng.gauss(0.0, fault.noise_sd), 2)
+                if fault.floor is not None:
+                    value = max(value, fault.floor)
             if changed is None:
                 changed = dict(reading.metrics)
             changed[metric] = value

@@ -222,3 +222,14 @@ def test_appliances_report_their_own_error_codes_on_the_events_topic() -> None:
     ]
     assert events[0].ts == START + HOUR + error.delay_s
     assert events[1].ts - events[0].ts == error.repeat_s
+
+
+def test_a_noisy_vibration_sensor_never_reports_a_negative_rms() -> None:
+    clean = _stream("washer", "WM-700", hours=24)
+    sensor = next(s for s in kinds.SENSORS[DeviceType.WASHER] if s.metric == "vibration_g")
+    fault = sample_sensor_fault(
+        clean[0].device_id, SensorFailure.NOISY, (sensor,), random.Random(4), onset_ts=ONSET
+    )
+    faulty = [r.metrics["vibration_g"] for r in apply_sensor_faults(clean, [fault])]
+    assert fault.floor == 0.0 and min(faulty) == 0.0, "idle drum: the noise is clipped at 0"
+    assert sum(v > 0.2 for v in faulty) > 50, "and still scatters above it"
