@@ -168,6 +168,29 @@ class CompressorFailureDetector(_Detector):
         )
 
 
+def _thermal_inputs(
+    reading: Reading, p: FridgeProfile
+) -> tuple[float, float, float, float | None] | None:
+    """(cabinet, compressor running 0/1, setpoint, freezer) from a reading, or None without
+    a cabinet temperature and compressor state. The setpoint defaults to the profile's;
+    the freezer is None when absent or outside what a working sensor reads (a broken
+    freezer sensor says nothing about the freezer)."""
+    cabinet = reading.get("cabinet_temp_c")
+    compressor = reading.get("compressor_on")
+    if cabinet is None or compressor is None:
+        return None
+    setpoint = reading.get("setpoint_c")
+    freezer = reading.get("freezer_temp_c")
+    if freezer is not None and not p.freezer_valid_min_c <= freezer <= p.freezer_valid_max_c:
+        freezer = None
+    return (
+        cabinet,
+        1.0 if compressor >= 0.5 else 0.0,
+        p.default_setpoint_c if setpoint is None else setpoint,
+        freezer,
+    )
+
+
 class TempDriftDetector(_Detector):
     """The smoothed cabinet temperature stays above setpoint while the compressor runs
     nearly all the time: it is working flat out and still losing ground (cooling capacity
@@ -232,17 +255,10 @@ class TempDriftDetector(_Detector):
         ts = reading.ts
         if self.last_ts_ is not None and ts <= self.last_ts_:
             return None
-        cabinet = reading.get("cabinet_temp_c")
-        compressor = reading.get("compressor_on")
-        if cabinet is None or compressor is None:
+        inputs = _thermal_inputs(reading, p)
+        if inputs is None:
             return None
-        setpoint = reading.get("setpoint_c")
-        if setpoint is None:
-            setpoint = p.default_setpoint_c
-        freezer = reading.get("freezer_temp_c")
-        if freezer is not None and not p.freezer_valid_min_c <= freezer <= p.freezer_valid_max_c:
-            freezer = None  # a broken freezer sensor says nothing about the freezer
-        running = 1.0 if compressor >= 0.5 else 0.0
+        cabinet, running, setpoint, freezer = inputs
         if self.last_ts_ is None or self.cabinet_ is None or self.first_ts_ is None:
             self.first_ts_ = self.last_ts_ = ts
             self.cabinet_, self.freezer_, self.setpoint_ = cabinet, freezer, setpoint
@@ -424,17 +440,13 @@ class DoorSealLeakDetector(_Detector):
         ts = reading.ts
         if self.last_ts_ is not None and ts <= self.last_ts_:
             return None
-        cabinet = reading.get("cabinet_temp_c")
-        compressor = reading.get("compressor_on")
-        freezer = reading.get("freezer_temp_c")
-        if cabinet is None or compressor is None or freezer is None:
+        inputs = _thermal_inputs(reading, p)
+        if inputs is None:
             return None
-        if not p.freezer_valid_min_c <= freezer <= p.freezer_valid_max_c:
-            return None  # a broken freezer sensor says nothing about the freezer
-        setpoint = reading.get("setpoint_c")
-        if setpoint is None:
-            setpoint = p.default_setpoint_c
-        running = 1.0 if compressor >= 0.5 else 0.0
+        cabinet, running, setpoint, freezer_or_none = inputs
+        if freezer_or_none is None:
+            return None
+        freezer = freezer_or_none
         if (
             self.last_ts_ is None
             or self.cabinet_ is None
