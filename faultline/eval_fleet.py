@@ -21,8 +21,8 @@ from pathlib import Path
 
 from detection.engine import DetectionEngine
 from detection.evaluation import Episode, EvalReport, format_report, score
-from detection.fleet_model import FleetModel, HourlyFeatures
-from detection.profiles.health import HEALTH_PROFILES
+from detection.fleet_model import FleetModel
+from detection.fleet_training import FleetRows
 from device_sim import scenario
 from device_sim.fleet import Fleet, build_fleet
 from device_sim.fleet_definition import FleetDefinition, load_fleet_definition
@@ -155,20 +155,9 @@ def train_fleet_model(
 ) -> FleetModel:
     """Fit the fleet model on a healthy fleet's hourly features, per model and per type."""
     run = simulate(devices=devices, days=days, seed=seed, fleet=fleet, healthy=True)
-    accumulators: dict[str, HourlyFeatures] = {}
-    rows: dict[str, list[list[float]]] = {}
-    for reading in run.readings:
-        device_type = run.types[reading.device_id]
-        acc = accumulators.get(reading.device_id)
-        if acc is None:
-            health = HEALTH_PROFILES[device_type]
-            acc = health.hourly_features()
-            accumulators[reading.device_id] = acc
-        closed = acc.add(reading.ts, reading.metrics)
-        if closed is not None:
-            rows.setdefault(run.models[reading.device_id], []).append(closed[1])
-            rows.setdefault(device_type.value, []).append(closed[1])
-    return FleetModel().fit({group: found for group, found in rows.items() if len(found) >= 10})
+    rows = FleetRows(run.types, run.models)
+    rows.add(run.readings)
+    return rows.fit()
 
 
 @dataclass

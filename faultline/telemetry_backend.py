@@ -45,6 +45,13 @@ def open_telemetry_store(
     )
 
 
+def open_history_store(settings: Settings) -> TelemetryStore:
+    """The store to read history from (no spool: nothing is written)."""
+    if is_influx_url(settings.telemetry_url):
+        return open_influx_store(settings, lambda _device_id: None)
+    return open_telemetry_store(settings)
+
+
 def open_influx_store(settings: Settings, device_type: DeviceTypeLookup) -> InfluxTelemetryStore:
     """An InfluxDB store, verified unless unreachable (then the spool holds readings)."""
     if not settings.telemetry_org:

@@ -44,3 +44,11 @@ def list_page(
     if device_id is not None:
         query = query.where(AnomalyRow.device_id == device_id)
     return list(session.scalars(query))
+
+
+def device_ids_between(*, session: Session, start: float, end: float) -> set[str]:
+    """Devices with an anomaly detected in `[start, end)` (event time)."""
+    query = select(AnomalyRow.device_id).where(
+        AnomalyRow.detected_at >= start, AnomalyRow.detected_at < end
+    )
+    return set(session.scalars(query.distinct()))

@@ -6,10 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from domain import Reading
+from domain import Anomaly, FaultCode, Reading, Severity
 from domain.wire import encode_reading
 from faultline.cli import main
+from faultline.eval_fleet import simulate
 from faultline.fleet_model_file import FleetModelFileError, load
+from storage import anomalies, devices
+from storage.database import make_engine, make_session_factory, migrate
+from storage.embedded_telemetry import EmbeddedTelemetryStore
 from tests.mosquitto import Mosquitto
 from tests.service_harness import (
     Device,
@@ -60,3 +64,53 @@ def test_the_service_scores_devices_against_their_own_model(
     finally:
         device.close()
         service.stop()
+
+
+def test_a_model_learns_from_the_sites_own_history_leaving_out_devices_with_anomalies(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run = simulate(devices=12, days=1.0, seed=3, healthy=True)
+    db_url = f"sqlite:///{tmp_path / 'site.db'}"
+    db = make_engine(db_url)
+    migrate(db)
+    with make_session_factory(db).begin() as session:
+        for info in run.fleet.devices:
+            devices.create(session=session, device_in=info)
+        odd = run.fleet.devices[0]
+        anomalies.add(
+            session=session,
+            anomaly=Anomaly(
+                odd.device_id,
+                FaultCode.SENSOR_STUCK,
+                Severity.LOW,
+                run.start_ts + 3600.0,
+                run.start_ts,
+                0.9,
+                "stuck",
+            ),
+            ticket_id=None,
+        )
+    db.dispose()
+    store = EmbeddedTelemetryStore(str(tmp_path / "telemetry.db"))
+    store.write(list(run.readings))
+    store.close()
+    out = tmp_path / "site.joblib"
+    argv = ["model", "train", "--from-history", "--out", str(out), "--days", "1"]
+    argv += ["--until", str(run.end_ts), "--database-url", db_url]
+    argv += ["--telemetry-path", str(tmp_path / "telemetry.db")]
+    assert main(argv) == 0
+    said = capsys.readouterr().out
+    assert "of 11 devices" in said and "1 with anomalies left out" in said
+    model = load(out)
+    mix = {info.type.value for info in run.fleet.devices[1:]}
+    assert mix <= set(model.forests_), "every type present gets its own forest"
+
+
+def test_history_without_a_complete_hour_is_a_clear_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["model", "train", "--from-history", "--out", str(tmp_path / "m.joblib")]
+    argv += ["--database-url", f"sqlite:///{tmp_path / 'empty.db'}"]
+    argv += ["--telemetry-path", str(tmp_path / "t.db")]
+    assert main(argv) == 1
+    assert "complete hours of readings" in capsys.readouterr().err
