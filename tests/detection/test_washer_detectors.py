@@ -10,7 +10,9 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pytest
 
-import detection.washer
+import detection.washer_bearing
+import detection.washer_drain
+import detection.washer_imbalance
 from detection.catalog import CATALOG
 from detection.profiles import WasherProfile
 from detection.profiles.washer import WASHER_MODEL_PROFILES, washer_profile_for
@@ -334,8 +336,11 @@ def test_a_household_changing_its_spin_speed_is_not_bearing_wear(model: str | No
     assert found == []
 
 
-def test_docstring_examples_hold() -> None:
-    result = doctest.testmod(detection.washer, raise_on_error=False)
+@pytest.mark.parametrize(
+    "module", [detection.washer_imbalance, detection.washer_drain, detection.washer_bearing]
+)
+def test_docstring_examples_hold(module: object) -> None:
+    result = doctest.testmod(module, raise_on_error=False)  # type: ignore[arg-type]
     assert result.attempted > 0
     assert result.failed == 0
 
