@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pytest
@@ -11,7 +13,7 @@ import pytest
 from detection.engine import DetectionEngine
 from device_sim.fleet import Fleet, build_fridge_fleet
 from device_sim.scenario import readings
-from domain import Anomaly, DeviceType, FaultCode
+from domain import Anomaly, DeviceType, FaultCode, Reading
 
 HOUR = 3600.0
 DAY = 86400.0
@@ -73,3 +75,20 @@ def mixed_fleet() -> FleetRun:
         warm_kitchens=5,
     )
     return run_fleet(fleet, days=4)
+
+
+def states_with_late_and_repeated(
+    make: Callable[[], Sequence[Any]], stream: Sequence[Reading], lag: int = 10
+) -> tuple[list[Any], list[Any]]:
+    """The detectors' states after `stream` clean, and after it with every reading sent
+    twice plus a straggler from `lag` readings back: equal when those are ignored."""
+    clean, noisy = make(), make()
+    for i, reading in enumerate(stream):
+        for detector in clean:
+            detector.update(reading)
+        for detector in noisy:
+            detector.update(reading)
+            detector.update(reading)  # a duplicate
+            if i > lag:
+                detector.update(stream[i - lag])  # a straggler
+    return [d.state() for d in noisy], [d.state() for d in clean]

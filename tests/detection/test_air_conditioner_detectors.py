@@ -25,6 +25,7 @@ from device_sim.air_conditioner import (
 )
 from device_sim.faults import FaultSpec
 from domain import Anomaly, FaultCode, Reading, Severity
+from tests.detection.conftest import states_with_late_and_repeated
 
 HOUR = 3600.0
 DAY = 86400.0
@@ -184,17 +185,10 @@ def test_state_hand_off_mid_stream_changes_nothing(
 
 def test_late_and_repeated_readings_are_ignored(fleet: dict[str, Stream]) -> None:
     stream = _of(fleet, "leak-")[0].readings[: 3 * 1440]
-    clean = RefrigerantLowDetector(), FilterCloggedDetector()
-    noisy = RefrigerantLowDetector(), FilterCloggedDetector()
-    for i, reading in enumerate(stream):
-        for detector in clean:
-            detector.update(reading)
-        for detector in noisy:
-            detector.update(reading)
-            detector.update(reading)  # a duplicate
-            if i > 10:
-                detector.update(stream[i - 10])  # a straggler from ten minutes ago
-    assert [d.state() for d in noisy] == [d.state() for d in clean]
+    noisy, clean = states_with_late_and_repeated(
+        lambda: (RefrigerantLowDetector(), FilterCloggedDetector()), stream
+    )
+    assert noisy == clean
 
 
 def _synthetic(

@@ -18,6 +18,7 @@ from detection.profiles import BatteryProfile, FridgeProfile
 from device_sim.battery import METRICS, BatteryBank, BatteryUnit
 from device_sim.faults import FaultSpec
 from domain import Anomaly, FaultCode, Reading, Severity
+from tests.detection.conftest import states_with_late_and_repeated
 
 HOUR = 3600.0
 DAY = 86400.0
@@ -380,18 +381,10 @@ def test_state_hand_off_mid_stream_changes_nothing(
 def test_late_and_repeated_readings_are_ignored(
     shorted_vacuum: tuple[BatteryUnit, list[Reading]],
 ) -> None:
-    stream = shorted_vacuum[1][:900]
-    clean = OverheatDetector(), WearDetector()
-    noisy = OverheatDetector(), WearDetector()
-    for i, reading in enumerate(stream):
-        for detector in clean:
-            detector.update(reading)
-        for detector in noisy:
-            detector.update(reading)
-            detector.update(reading)  # a duplicate
-            if i > 10:
-                detector.update(stream[i - 10])  # a straggler from ten minutes ago
-    assert [d.state() for d in noisy] == [d.state() for d in clean]
+    noisy, clean = states_with_late_and_repeated(
+        lambda: (OverheatDetector(), WearDetector()), shorted_vacuum[1][:900]
+    )
+    assert noisy == clean
 
 
 def test_the_detector_set_builds_both_detectors_for_a_battery_profile() -> None:

@@ -14,7 +14,7 @@ from detection.profiles import FridgeProfile
 from device_sim.faults import FaultSpec
 from device_sim.fridge import FridgeUnit
 from domain import Anomaly, FaultCode, Reading, Severity
-from tests.detection.conftest import DAY, HOUR, START
+from tests.detection.conftest import DAY, HOUR, START, states_with_late_and_repeated
 
 Detector = CompressorFailureDetector | TempDriftDetector
 
@@ -114,18 +114,10 @@ def test_state_hand_off_mid_stream_changes_nothing(
 def test_late_and_repeated_readings_are_ignored(
     failed_compressor: tuple[FridgeUnit, list[Reading]],
 ) -> None:
-    stream = failed_compressor[1][:600]
-    clean = CompressorFailureDetector(), TempDriftDetector()
-    noisy = CompressorFailureDetector(), TempDriftDetector()
-    for i, reading in enumerate(stream):
-        for detector in clean:
-            detector.update(reading)
-        for detector in noisy:
-            detector.update(reading)
-            detector.update(reading)  # a duplicate
-            if i > 10:
-                detector.update(stream[i - 10])  # a straggler from ten minutes ago
-    assert [d.state() for d in noisy] == [d.state() for d in clean]
+    noisy, clean = states_with_late_and_repeated(
+        lambda: (CompressorFailureDetector(), TempDriftDetector()), failed_compressor[1][:600]
+    )
+    assert noisy == clean
 
 
 def _synthetic(device_id: str, rows: Iterable[tuple[float, float, float, int]]) -> list[Reading]:

@@ -15,7 +15,7 @@ from device_sim.fleet import build_fridge_fleet
 from device_sim.fridge import FridgeUnit
 from device_sim.scenario import readings
 from domain import Anomaly, FaultCode, Reading, Severity
-from tests.detection.conftest import DAY, HOUR, START
+from tests.detection.conftest import DAY, HOUR, START, states_with_late_and_repeated
 
 Detector = CompressorFailureDetector | TempDriftDetector | DoorSealLeakDetector
 ONSET = START + 1.5 * DAY
@@ -112,15 +112,10 @@ def test_state_hand_off_mid_stream_changes_nothing(seal_leak: list[Reading]) -> 
 
 
 def test_late_and_repeated_readings_are_ignored(seal_leak: list[Reading]) -> None:
-    stream = seal_leak[: 3 * 1440]
-    clean, noisy = DoorSealLeakDetector(), DoorSealLeakDetector()
-    for i, reading in enumerate(stream):
-        clean.update(reading)
-        noisy.update(reading)
-        noisy.update(reading)  # a duplicate
-        if i > 10:
-            noisy.update(stream[i - 10])  # a straggler from ten minutes ago
-    assert noisy.state() == clean.state()
+    noisy, clean = states_with_late_and_repeated(
+        lambda: (DoorSealLeakDetector(),), seal_leak[: 3 * 1440]
+    )
+    assert noisy == clean
 
 
 def _synthetic(rows: Iterable[tuple[float, float, float, int]]) -> list[Reading]:

@@ -25,6 +25,7 @@ from detection.washer import (
 from device_sim.faults import FaultSpec
 from device_sim.washer import METRICS, PROGRAMS, WasherBank, WasherUnit
 from domain import Anomaly, FaultCode, Reading, Severity
+from tests.detection.conftest import states_with_late_and_repeated
 
 HOUR = 3600.0
 DAY = 86400.0
@@ -261,17 +262,10 @@ def test_state_hand_off_mid_stream_changes_nothing(
 
 def test_late_and_repeated_readings_are_ignored(faulty: dict[FaultCode, Faulty]) -> None:
     stream = faulty[FaultCode.WASHER_DRAIN_BLOCKED].stream[: 4 * 1440]
-    clean = [cls() for cls in KINDS.values()]
-    noisy = [cls() for cls in KINDS.values()]
-    for i, reading in enumerate(stream):
-        for detector in clean:
-            detector.update(reading)
-        for detector in noisy:
-            detector.update(reading)
-            detector.update(reading)  # a duplicate
-            if i > 3:
-                detector.update(stream[i - 3])  # a straggler from three minutes ago
-    assert [d.state() for d in noisy] == [d.state() for d in clean]
+    noisy, clean = states_with_late_and_repeated(
+        lambda: [cls() for cls in KINDS.values()], stream, lag=3
+    )
+    assert noisy == clean
 
 
 def _drain_cycle(t0: float, levels: list[float], pumps: list[int]) -> list[Reading]:
