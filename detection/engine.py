@@ -268,6 +268,13 @@ class DetectionEngine:
     def device_count(self) -> int:
         return len(self._devices)
 
+    def reset(self, device_id: str) -> None:
+        """Forget everything about one device (its detectors raised): it learns afresh."""
+        self._devices.pop(device_id, None)
+        self._watermark.ahead.pop(device_id, None)
+        self._pending = [item for item in self._pending if item[0] != device_id]
+        self._event_open = {key for key in self._event_open if key[0] != device_id}
+
     # -- building ---------------------------------------------------------------------
 
     def _device(self, device_id: str, device_type: DeviceType) -> _Device:

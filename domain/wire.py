@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,6 +23,17 @@ from domain.readings import Reading
 DEFAULT_PREFIX = "devices"
 MAX_PAYLOAD_BYTES = 16 * 1024
 MAX_METRICS = 64
+# Ranges every store can hold and every detector can use, checked here at the edge:
+# a seq must fit a signed 64-bit integer (SQLite, PostgreSQL BIGINT); a timestamp before
+# 2000 means the device's clock was never set; a metric beyond 1e12 in magnitude is no
+# household measurement (and squares of it overflow what detectors compute).
+MAX_SEQ = 2**63 - 1
+MIN_TS = 946_684_800.0  # 2000-01-01T00:00:00Z
+MAX_ABS_METRIC = 1e12
+MAX_CODE_CHARS = 32
+MAX_MESSAGE_CHARS = 500
+# A metric name: a letter or underscore first, then letters, digits, _ . - : / (at most 64).
+METRIC_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.:/-]{0,63}")
 
 
 class Channel(StrEnum):
@@ -45,6 +57,8 @@ class RejectReason(StrEnum):
     FUTURE_TIMESTAMP = "future_timestamp"
     UNKNOWN_DEVICE = "unknown_device"
     DEVICE_MISMATCH = "device_mismatch"
+    OUT_OF_RANGE = "out_of_range"
+    UNSTORABLE = "unstorable"
 
 
 class PayloadRejected(ValueError):
@@ -127,6 +141,8 @@ def decode_reading(device_id: str, payload: bytes) -> Reading:
             RejectReason.DEVICE_MISMATCH,
             f"payload claims device {body.device_id!r} on the topic of {device_id!r}",
         )
+    if not 0 <= body.seq <= MAX_SEQ:
+        raise PayloadRejected(RejectReason.OUT_OF_RANGE, f"seq {body.seq} is not in 0..2^63-1")
     _check_metrics(body.metrics)
     return Reading(device_id=device_id, ts=ts, seq=body.seq, metrics=body.metrics)
 
@@ -137,14 +153,28 @@ def _parse_ts(value: float | str) -> float:
             parsed = datetime.fromisoformat(value)
         except ValueError:
             raise PayloadRejected(
-                RejectReason.BAD_SCHEMA, f"ts {value!r} is not RFC 3339"
+                RejectReason.BAD_SCHEMA, f"ts {value[:40]!r} is not RFC 3339"
             ) from None
         if parsed.tzinfo is None:
-            raise PayloadRejected(RejectReason.BAD_SCHEMA, f"ts {value!r} has no UTC offset")
-        return parsed.timestamp()
-    if not math.isfinite(value):
-        raise PayloadRejected(RejectReason.NON_FINITE, f"ts is {value}")
-    return float(value)
+            raise PayloadRejected(
+                RejectReason.BAD_SCHEMA, f"ts {value[:40]!r} has no UTC offset"
+            )
+        try:
+            ts = parsed.timestamp()
+        except (OverflowError, ValueError):
+            raise PayloadRejected(
+                RejectReason.OUT_OF_RANGE, f"ts {value[:40]!r} is not a usable instant"
+            ) from None
+    else:
+        if not math.isfinite(value):
+            raise PayloadRejected(RejectReason.NON_FINITE, f"ts is {value}")
+        ts = float(value)
+    if ts < MIN_TS:
+        raise PayloadRejected(
+            RejectReason.OUT_OF_RANGE,
+            f"ts {ts:.6g} is before 2000-01-01: the device's clock is not set",
+        )
+    return ts
 
 
 def _check_metrics(metrics: Mapping[str, float]) -> None:
@@ -153,8 +183,18 @@ def _check_metrics(metrics: Mapping[str, float]) -> None:
     if len(metrics) > MAX_METRICS:
         raise PayloadRejected(RejectReason.OVERSIZE, f"{len(metrics)} metrics, limit {MAX_METRICS}")
     for name, value in metrics.items():
+        if METRIC_NAME.fullmatch(name) is None:
+            raise PayloadRejected(
+                RejectReason.BAD_SCHEMA,
+                f"metric name {name[:70]!r} is not 1-64 of letters, digits, _ . - : /"
+                " starting with a letter or _",
+            )
         if not math.isfinite(value):
             raise PayloadRejected(RejectReason.NON_FINITE, f"metric {name!r} is {value}")
+        if abs(value) > MAX_ABS_METRIC:
+            raise PayloadRejected(
+                RejectReason.OUT_OF_RANGE, f"metric {name!r} is {value:.6g}, beyond ±1e12"
+            )
 
 
 _REQUIRED = ("ts", "seq", "metrics")
@@ -214,4 +254,14 @@ def decode_event(device_id: str, payload: bytes) -> ApplianceEvent:
         body = _event_decoder.decode(payload)
     except msgspec.DecodeError as exc:
         raise PayloadRejected(RejectReason.BAD_SCHEMA, str(exc)[:200]) from None
+    if not body.code or len(body.code) > MAX_CODE_CHARS or not body.code.isprintable():
+        raise PayloadRejected(
+            RejectReason.BAD_SCHEMA,
+            f"code {body.code[:40]!r} is not 1-{MAX_CODE_CHARS} printable characters",
+        )
+    if len(body.message) > MAX_MESSAGE_CHARS or "\x00" in body.message:
+        raise PayloadRejected(
+            RejectReason.BAD_SCHEMA,
+            f"message is over {MAX_MESSAGE_CHARS} characters or holds a NUL",
+        )
     return ApplianceEvent(device_id, _parse_ts(body.ts), body.code, body.message)

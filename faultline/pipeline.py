@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from detection.engine import DetectionEngine
 from domain import Anomaly, DeviceType, Reading
+from domain.wire import DeadLetter
 from faultline.directory import DeviceDirectory
 from fieldservice import flows
 from fieldservice.config import FieldServiceConfig
@@ -21,7 +22,15 @@ log = logging.getLogger(__name__)
 
 
 class Pipeline:
-    """Called by the ingest worker for every batch; raising means "retry this batch"."""
+    """Called by the ingest worker for every batch; raising means "this batch failed" (the
+    worker retries it, or splits it when the failure is the data's).
+
+    What detection found is kept until it is recorded: detectors skip readings they have
+    seen, so a batch stored again after the database failed would otherwise lose the
+    anomalies of its first attempt. One device's detector raising never stops storage or
+    the other devices: that device's detection state is reset, and the event logged and
+    counted (`detector_resets`).
+    """
 
     def __init__(
         self,
@@ -46,39 +55,43 @@ class Pipeline:
         self._registered: set[str] = set()
         self.tickets_opened = 0
         self.anomalies_seen = 0
-        # The batch being retried, with what detection made of it.
-        self._pending: tuple[Batch, list[Anomaly]] | None = None
+        self.detector_resets = 0
+        # Anomalies found but not yet recorded (the database failed after detection).
+        self._unrecorded: list[Anomaly] = []
+        # The last batch stored and detected, so a retry does not write it again.
+        self._detected: Batch | None = None
 
     def __call__(self, batch: Batch) -> None:
-        # After a failure (the database was away) the worker hands the same batch again.
-        # Detectors skip readings they have seen, so running them again would lose the
-        # first attempt's anomalies: keep those, and do not rewrite stored telemetry.
-        if self._pending is None or self._pending[0] is not batch:
-            self._pending = None
+        if self._detected is not batch:
             if batch.readings:
                 self.telemetry.write(batch.readings)
                 if self.on_readings is not None:
                     self.on_readings(batch.readings)
-            self._pending = (batch, self._detect(batch))
-        anomalies = self._pending[1]
-        if anomalies or batch.dead_letters:
-            self._record(batch, anomalies)
-        self._pending = None
+            self._unrecorded.extend(self._detect(batch))
+            self._detected = batch
+        if self._unrecorded or batch.dead_letters:
+            self._record(batch.dead_letters, self._unrecorded)
+            self.anomalies_seen += len(self._unrecorded)
+            self._unrecorded = []
+        self._detected = None
         if self.after_batch is not None:
             self.after_batch(self.engine)
 
-    def _record(self, batch: Batch, anomalies: list[Anomaly]) -> None:
+    def _record(self, letters: Sequence[DeadLetter], anomalies: list[Anomaly]) -> None:
         with self.sessions.begin() as session:
-            if batch.dead_letters:
-                dead_letters.add_many(session=session, letters=batch.dead_letters)
+            if letters:
+                dead_letters.add_many(session=session, letters=letters)
+            opened = []
             for anomaly in anomalies:
                 _, created = flows.handle_anomaly(
                     session=session, anomaly=anomaly, now=time.time(), config=self.fieldservice
                 )
-                self.tickets_opened += int(created)
                 if created:
-                    log.info("ticket opened: %s %s", anomaly.device_id, anomaly.fault_code)
-        self.anomalies_seen += len(anomalies)
+                    opened.append(anomaly)
+        # Counted once the transaction committed: a retry must not count them twice.
+        self.tickets_opened += len(opened)
+        for anomaly in opened:
+            log.info("ticket opened: %s %s", anomaly.device_id, anomaly.fault_code)
 
     def _detect(self, batch: Batch) -> list[Anomaly]:
         found: list[Anomaly] = []
@@ -89,21 +102,39 @@ class Pipeline:
                 continue
             if reading.device_id not in registered:
                 self._register(reading.device_id, device_type)
-            found.extend(engine.process(device_type, reading))
+            try:
+                found.extend(engine.process(device_type, reading))
+            except Exception:  # one device's detectors: reset, logged and counted
+                self._reset(reading.device_id)
         for event in batch.events:
             device_type = lookup(event.device_id)
-            if device_type is not None:
+            if device_type is None:
+                continue
+            try:
                 found.extend(engine.process_event(device_type, event))
+            except Exception:
+                self._reset(event.device_id)
         for status in batch.statuses:
             device_type = lookup(status.device_id)
-            if device_type is not None:
+            if device_type is None:
+                continue
+            try:
                 found.extend(
                     engine.process_status(device_type, status.device_id, online=status.online)
                 )
+            except Exception:
+                self._reset(status.device_id)
         # Event time moves on once per batch: offline devices, expiring error codes and
         # the fleet model's hourly scoring happen here.
         found.extend(engine.advance())
         return found
+
+    def _reset(self, device_id: str) -> None:
+        """A device's detection raised: forget its state so it learns afresh, and say so."""
+        self.detector_resets += 1
+        log.exception("detection failed on %s; its detectors are reset and learn afresh", device_id)
+        self.engine.reset(device_id)
+        self._registered.discard(device_id)
 
     def _register(self, device_id: str, device_type: DeviceType) -> None:
         """Tell the engine the device's model once (the fleet model groups by it)."""

@@ -47,6 +47,14 @@ class Settings(BaseSettings):
     ingest_batch_age_s: float = 0.2
     ingest_queue_size: int = 10_000
     ingest_max_future_s: float = 300.0
+    # Health (GET /health answers 503 past these): a batch waiting to be stored this long
+    # means ingest is stuck; readings arriving this far behind publication (median) mean
+    # it is falling behind; this share of readings lost upstream in a minute means the
+    # broker or network drops them; a notification due this long means the outbox is stuck.
+    health_max_pending_s: float = 60.0
+    health_max_lag_s: float = 300.0
+    health_max_loss_rate: float = 0.05
+    health_max_outbox_overdue_s: float = 600.0
     # Field service: notification channels, rules, loop intervals.
     smtp_host: str = Field(default="", description="SMTP server for e-mail; empty: no e-mail")
     smtp_port: int = 25

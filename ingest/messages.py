@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from domain import Reading
 from domain.wire import ApplianceEvent, DeadLetter
@@ -39,3 +40,16 @@ class Batch:
 
     def __len__(self) -> int:
         return len(self.readings) + len(self.events) + len(self.statuses) + len(self.dead_letters)
+
+    def split(self) -> tuple[Batch, Batch]:
+        """Two batches holding this one's messages, about half each, order kept (readings
+        first): to find the one message a store refuses without refusing the rest."""
+        cut = len(self) // 2
+        first, second = Batch(), Batch()
+        for name in ("readings", "events", "statuses", "dead_letters"):
+            items: list[Any] = getattr(self, name)
+            take = min(cut, len(items))
+            getattr(first, name).extend(items[:take])
+            getattr(second, name).extend(items[take:])
+            cut -= take
+        return first, second

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import queue
+import socket
 import ssl
 import threading
 import time
@@ -56,11 +57,13 @@ class Subscriber:
         )
         self._client.max_inflight_messages_set(max_inflight)
         self._client.reconnect_delay_set(*reconnect_delay)
+        self.reconnect_max_s = reconnect_delay[1]
         if address.username:
             self._client.username_pw_set(address.username, address.password)
         if address.tls:
             self._client.tls_set_context(ssl.create_default_context())
         self._client.on_connect = self._on_connect
+        self._client.on_connect_fail = self._on_connect_fail
         self._client.on_disconnect = self._on_disconnect
         self._client.on_message = self._on_message
 
@@ -95,11 +98,27 @@ class Subscriber:
 
     def _on_connect(self, client: mqtt.Client, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
         if reason.is_failure:
-            log.warning("broker %s refused the connection: %s", self.address, reason)
+            self._failed(f"the broker refused the connection: {reason}")
             return
         self.stats.connected = True
+        self.stats.last_connect_error = None
         log.info("connected to %s", self.address)
         client.subscribe([(topic, 1) for topic in self.topics])
+
+    def _on_connect_fail(self, _c: mqtt.Client, _u: Any) -> None:
+        self._failed(_why_unreachable(self.address))
+
+    def _failed(self, why: str) -> None:
+        """Every failed attempt is logged (paho retries with backoff up to the maximum)."""
+        self.stats.add(connect_failures=1)
+        self.stats.last_connect_error = why
+        log.warning(
+            "cannot connect to the MQTT broker %s (attempt %d): %s; retrying, waiting up to %d s",
+            self.address,
+            self.stats.connect_failures,
+            why,
+            self.reconnect_max_s,
+        )
 
     def _on_disconnect(self, _c: mqtt.Client, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
         self.stats.connected = False
@@ -114,3 +133,12 @@ class Subscriber:
                 return
             except queue.Full:
                 continue  # backpressure: the broker holds the rest in our session
+
+
+def _why_unreachable(address: BrokerAddress) -> str:
+    """The operating system's reason the broker cannot be reached (paho does not say)."""
+    try:
+        with socket.create_connection((address.host, address.port), timeout=2.0):
+            return "the connection was dropped during the MQTT handshake"
+    except OSError as exc:
+        return exc.strerror or str(exc) or type(exc).__name__

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 
 from domain.devices import DeviceType
@@ -16,7 +17,7 @@ from domain.wire import (
     decode_reading,
     parse_topic,
 )
-from ingest.dedup import SeqTracker
+from ingest.dedup import SeqTracker, Verdict
 from ingest.messages import Batch, RawMessage, StatusChange
 from ingest.stats import IngestStats
 
@@ -44,6 +45,10 @@ class Validator:
         self.prefix = prefix
         self.max_future_s = max_future_s
         self.seqs = SeqTracker(seq_window)
+        # Counts of the batch being validated, added to `stats` at `end_batch` (one lock
+        # per batch instead of one per message).
+        self._counts: Counter[str] = Counter()
+        self._gap_devices: set[str] = set()
 
     def add_to(self, batch: Batch, message: RawMessage) -> None:
         """Validate `message` and append what it became to `batch`."""
@@ -58,10 +63,10 @@ class Validator:
                 self._add_reading(batch, device_id, message)
             elif channel is Channel.EVENTS:
                 batch.events.append(self._checked_event(device_id, message))
-                self.stats.add(events=1)
+                self._counts["events"] += 1
             elif channel is Channel.STATUS:
                 batch.statuses.append(self._status(device_id, message))
-                self.stats.add(status_changes=1)
+                self._counts["status_changes"] += 1
         except PayloadRejected as rejected:
             self.stats.reject(rejected.reason.value)
             batch.dead_letters.append(
@@ -75,17 +80,41 @@ class Validator:
                 )
             )
 
+    def end_batch(self) -> None:
+        """Add the counts of the messages validated since the last call to `stats`."""
+        counts, self._counts = self._counts, Counter()
+        gaps, self._gap_devices = self._gap_devices, set()
+        if counts:
+            self.stats.add(**counts)
+        received = counts["accepted"]
+        if received or counts["missing_readings"]:
+            self.stats.loss.add(
+                received=received, lost=max(counts["missing_readings"], 0), devices=gaps
+            )
+            self.stats.loss.note()
+
     def _add_reading(self, batch: Batch, device_id: str, message: RawMessage) -> None:
         reading = decode_reading(device_id, message.payload)
         self._check_not_future(reading.ts, message.received_at)
-        duplicate, missing = self.seqs.observe(device_id, reading.seq)
-        if duplicate:
-            self.stats.add(duplicates=1)
+        seen = self.seqs.observe(device_id, reading.seq, reading.ts)
+        counts = self._counts
+        verdict = seen.verdict
+        if verdict is Verdict.DUPLICATE:
+            counts["duplicates"] += 1
             return
-        if missing:
-            self.stats.add(seq_gaps=int(missing > 0), missing_readings=missing)
+        if verdict is Verdict.NEW:
+            self.stats.lag.add(device_id, reading.ts, message.received_at)
+            if seen.missing:
+                counts["seq_gaps"] += 1
+                counts["missing_readings"] += seen.missing
+                self._gap_devices.add(device_id)
+        elif verdict is Verdict.NEW_EPOCH:
+            counts["epochs"] += 1
+        else:
+            counts["late_readings"] += 1
+            counts["missing_readings"] += seen.missing
         batch.readings.append(reading)
-        self.stats.add(accepted=1)
+        counts["accepted"] += 1
 
     def _checked_event(self, device_id: str, message: RawMessage) -> ApplianceEvent:
         event = decode_event(device_id, message.payload)

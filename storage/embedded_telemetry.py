@@ -1,7 +1,9 @@
 """Telemetry history in a local SQLite file: the default store, no server needed.
 
-One row per reading, unique on `(device, seq)` so a repeated reading is stored once,
-metrics as a JSON object, and an index on `(device, ts, seq)` for history queries.
+One row per reading, keyed and clustered on `(device, ts, seq)`: a repeated reading (the
+same seq at the same time) is stored once, while a rebooted device counting from 1 again
+is new data (DESIGN.md "Sequence numbers, reboots, loss"); the key is also the order of
+history queries, so no second index costs writes. Metrics are a JSON object.
 Device ids are interned as small integers (table `devices`): index entries stay small,
 which is most of the write cost. Writes go through one connection under a lock (SQLite
 has one writer at a time anyway); queries use a pool of reader connections, which WAL
@@ -36,9 +38,23 @@ CREATE TABLE IF NOT EXISTS readings (
     seq INTEGER NOT NULL,
     ts REAL NOT NULL,
     metrics TEXT NOT NULL,
-    PRIMARY KEY (device, seq)
-);
-CREATE INDEX IF NOT EXISTS readings_device_ts ON readings (device, ts, seq);
+    PRIMARY KEY (device, ts, seq)
+) WITHOUT ROWID;
+"""
+# Files written before epochs were keyed on (device, seq), which dropped a rebooted
+# device's readings as duplicates: rebuilt once, on open.
+_REKEY = """
+CREATE TABLE readings_rekeyed (
+    device INTEGER NOT NULL REFERENCES devices (id),
+    seq INTEGER NOT NULL,
+    ts REAL NOT NULL,
+    metrics TEXT NOT NULL,
+    PRIMARY KEY (device, ts, seq)
+) WITHOUT ROWID;
+INSERT OR IGNORE INTO readings_rekeyed (device, seq, ts, metrics)
+    SELECT device, seq, ts, metrics FROM readings;
+DROP TABLE readings;
+ALTER TABLE readings_rekeyed RENAME TO readings;
 """
 _INSERT = "INSERT OR IGNORE INTO readings (device, seq, ts, metrics) VALUES (?, ?, ?, ?)"
 # Resolves a device id to its key inside a query; NULL (no rows) for an unknown device.
@@ -67,6 +83,7 @@ class EmbeddedTelemetryStore:
             # A big page cache and fewer, larger checkpoints: index inserts are the cost.
             self._writer.execute("PRAGMA cache_size=-64000")
             self._writer.execute("PRAGMA wal_autocheckpoint=16000")
+            _rekey_if_old(self._writer)
             self._writer.executescript(_SCHEMA + retention.SCHEMA)
             self._folded = retention.folded_marks(self._writer)
         except (OSError, sqlite3.Error) as exc:
@@ -301,6 +318,12 @@ class EmbeddedTelemetryStore:
             f"embedded telemetry store {self.path}: {action} ({exc}); check that the "
             "path is writable, the disk has space and no other program holds the file"
         )
+
+
+def _rekey_if_old(conn: sqlite3.Connection) -> None:
+    row = conn.execute("SELECT sql FROM sqlite_master WHERE name = 'readings'").fetchone()
+    if row is not None and "PRIMARY KEY (device, seq)" in row[0]:
+        conn.executescript("BEGIN IMMEDIATE;" + _REKEY + "COMMIT;")
 
 
 def _encode_metrics(metrics: Any) -> str:

@@ -18,12 +18,13 @@ class TelemetryRejected(TelemetryError):
 
 
 class TelemetryStore(Protocol):
-    """Append-only history of readings, idempotent on `(device_id, seq)`."""
+    """Append-only history of readings, idempotent on `(device_id, ts, seq)`."""
 
     def write(self, readings: Sequence[Reading]) -> int:
         """Store `readings`; returns how many were new.
 
-        A repeated `(device_id, seq)` is skipped.
+        A repeated `(device_id, ts, seq)` is skipped; the same `seq` at another time (a
+        device that rebooted and counts from 1 again) is a new reading.
         """
         ...
 

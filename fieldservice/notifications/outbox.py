@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -189,3 +189,14 @@ def list_page(
     if before_id is not None:
         query = query.where(NotificationRow.id < before_id)
     return list(session.scalars(query))
+
+
+def overdue(*, session: Session, now: float) -> tuple[int, float]:
+    """How many messages are due and undelivered, and how long the oldest has been due."""
+    due = (
+        select(func.count(), func.min(NotificationRow.next_attempt_at))
+        .where(NotificationRow.status.in_([Status.PENDING.value, Status.SENDING.value]))
+        .where(NotificationRow.next_attempt_at <= now)
+    )
+    count, oldest = session.execute(due).one()
+    return int(count), (now - float(oldest)) if oldest is not None else 0.0

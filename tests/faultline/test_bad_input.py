@@ -8,6 +8,7 @@ from pathlib import Path
 
 from domain import Reading
 from domain.wire import RejectReason, encode_reading
+from tests.clock import SCENARIO_START
 from tests.mosquitto import Mosquitto
 from tests.service_harness import (
     Device,
@@ -40,7 +41,12 @@ def bad_messages(now: float) -> dict[RejectReason, tuple[str, bytes]]:
             TOPIC,
             b'{"ts": %d, "seq": 901, "metrics": {"cabinet_temp_c": NaN}}' % now,
         ),
-        RejectReason.FUTURE_TIMESTAMP: (TOPIC, body(ts=now + 86400, seq=902, metrics=ok_metrics)),
+        # A day ahead of the wall clock, whatever date the test runs at.
+        RejectReason.FUTURE_TIMESTAMP: (
+            TOPIC,
+            body(ts=time.time() + 86400, seq=902, metrics=ok_metrics),
+        ),
+        RejectReason.OUT_OF_RANGE: (TOPIC, body(ts=now, seq=2**63, metrics=ok_metrics)),
         RejectReason.UNKNOWN_DEVICE: (
             "devices/fridge-9999/telemetry",
             body(ts=now, seq=1, metrics=ok_metrics),
@@ -62,7 +68,7 @@ def test_every_reason_is_dead_lettered_and_every_good_reading_kept(
         with api(service) as client:
             provision_fridge(client, "fridge-0001")
             provision_fridge(client, "fridge-0002")
-            now = time.time()
+            now = SCENARIO_START
             bad = bad_messages(now)
             messages = []
             for seq, (_reason, message) in enumerate(bad.items(), start=1):

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 from domain import Reading
 from domain.wire import encode_reading
+from tests.clock import SCENARIO_START
 from tests.mosquitto import Mosquitto
 from tests.service_harness import (
     Device,
@@ -32,7 +32,7 @@ def test_service_survives_a_broker_restart_and_receives_what_was_queued(
     mosquitto: Mosquitto, tmp_path: Path
 ) -> None:
     service = start_service(service_settings(mosquitto, tmp_path))
-    start = time.time() - 10 * 86400
+    start = SCENARIO_START
     try:
         with api(service) as client:
             provision_fridge(client, "fridge-0001")

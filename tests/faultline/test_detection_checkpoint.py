@@ -6,7 +6,6 @@ from __future__ import annotations
 import gzip
 import itertools
 import json
-import time
 from pathlib import Path
 
 import pytest
@@ -20,6 +19,7 @@ from faultline.detection_checkpoint import DetectionCheckpointer
 from faultline.eval_fleet import SimRun, simulate
 from storage import detection_checkpoints
 from storage.database import make_engine, make_session_factory, migrate
+from tests.clock import SCENARIO_START
 from tests.mosquitto import Mosquitto
 from tests.service_harness import (
     Device,
@@ -141,7 +141,7 @@ def test_the_service_resumes_detection_state_after_a_restart(
     with api(service) as client:
         provision_fridge(client, "fridge-0001")
     device = Device(mosquitto)
-    start = time.time() - 3600.0
+    start = SCENARIO_START
     readings = [
         Reading("fridge-0001", start + n * 60.0, n, {"cabinet_temp_c": 4.0, "power_w": 90.0})
         for n in range(1, 31)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 from domain import Reading
 from domain.devices import EXPECTED_METRICS, DeviceType
 from domain.wire import encode_reading
+from tests.clock import SCENARIO_START
 from tests.mosquitto import Mosquitto
 from tests.service_harness import Device, api, service_settings, start_service, wait_until
 
@@ -17,7 +17,7 @@ def test_all_four_types_are_provisioned_and_their_readings_stored(
 ) -> None:
     service = start_service(service_settings(mosquitto, tmp_path))
     device = Device(mosquitto)
-    now = time.time()
+    now = SCENARIO_START
     try:
         with api(service) as client:
             for kind in DeviceType:

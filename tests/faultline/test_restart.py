@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import threading
-import time
 from pathlib import Path
 
 from domain import Reading
 from domain.wire import encode_reading
 from faultline.settings import Settings
 from storage.embedded_telemetry import EmbeddedTelemetryStore
+from tests.clock import SCENARIO_START
 from tests.mosquitto import Mosquitto
 from tests.service_harness import (
     Device,
@@ -37,7 +37,7 @@ def test_restart_mid_stream_loses_nothing_and_stores_nothing_twice(
     service = start_service(settings)
     with api(service) as client:
         provision_fridge(client, "fridge-0001")
-    start = time.time() - TOTAL * 10.0
+    start = SCENARIO_START
     device = Device(mosquitto)
     half_published = threading.Event()
 

@@ -4,7 +4,6 @@ technician events over the API → telemetry-verified closure → satisfaction f
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ from device_sim.scenario import readings
 from domain import FaultCode, Reading
 from domain.wire import encode_reading
 from faultline import cli
+from tests.clock import SCENARIO_START
 from tests.fieldservice.receivers import SmtpReceiver, WebhookReceiver
 from tests.mosquitto import Mosquitto
 from tests.service_harness import (
@@ -82,7 +82,7 @@ def test_simulated_fault_is_dispatched_repaired_verified_closed_and_followed_up(
     webhook: WebhookReceiver,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    start = float(int(time.time() - 1.5 * DAY))
+    start = SCENARIO_START
     fleet = build_fridge_fleet(
         count=3,
         seed=11,

@@ -13,11 +13,12 @@ from ingest.messages import Batch, RawMessage
 from ingest.stats import IngestStats
 from ingest.validation import Validator
 from ingest.worker import IngestWorker
+from tests.clock import SCENARIO_START
 from tests.service_harness import wait_until
 
 
 def raw(seq: int) -> RawMessage:
-    reading = Reading("fridge-1", time.time() - 600 + seq, seq, {"cabinet_temp_c": 4.0})
+    reading = Reading("fridge-1", SCENARIO_START + seq, seq, {"cabinet_temp_c": 4.0})
     return RawMessage("devices/fridge-1/telemetry", encode_reading(reading), time.time(), seq, 1)
 
 

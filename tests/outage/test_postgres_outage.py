@@ -7,6 +7,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from tests.clock import SCENARIO_START
 from tests.mosquitto import Mosquitto
 from tests.outage.fridges import expected_tickets, failing_fridge, publish
 from tests.outage.service_process import ServiceProcess, open_tickets, stored_seqs
@@ -34,7 +35,7 @@ def test_postgres_outage_mid_stream_loses_no_reading_and_no_ticket(
         service.start()
         with service.api() as client:
             provision_fridge(client, FRIDGE)
-        readings = failing_fridge(FRIDGE, start=time.time() - 600 * 30.0 - 60)
+        readings = failing_fridge(FRIDGE, start=SCENARIO_START)
         expected = expected_tickets(readings)
         confirmed_at = expected[(FRIDGE, "FRIDGE_COMPRESSOR_FAILURE")]
         # The compressor failure is confirmed while the database is away.

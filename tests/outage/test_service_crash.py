@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from domain import Reading
+from tests.clock import SCENARIO_START
 from tests.mosquitto import Mosquitto
 from tests.outage.fridges import points_per_device, publish
 from tests.outage.service_process import ServiceProcess, has_reading_at, stored_seqs
@@ -61,7 +62,7 @@ def test_sigkill_mid_batch_then_restart_loses_nothing_and_stores_nothing_twice(
         with service.api() as client:
             for fridge in FRIDGES:
                 provision_fridge(client, fridge)
-        readings = _stream(time.time() - PER_FRIDGE * 10.0 - 60)
+        readings = _stream(SCENARIO_START)
         publisher = threading.Thread(
             target=_publish_steadily, args=(device, readings, halfway, done)
         )

@@ -7,10 +7,10 @@ deduplication, so a reading written twice would show as two samples.
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 from faultline.victoria_metrics import VictoriaMetrics
+from tests.clock import SCENARIO_START
 from tests.mosquitto import Mosquitto
 from tests.outage.fridges import failing_fridge, points_per_device, publish
 from tests.outage.service_process import ServiceProcess
@@ -40,7 +40,7 @@ def test_telemetry_server_down_mid_stream_then_back_every_reading_once(
         with service.api() as client:
             for fridge in FRIDGES:
                 provision_fridge(client, fridge)
-        start = time.time() - 600 * 30.0 - 60
+        start = SCENARIO_START
         streams = {fridge: failing_fridge(fridge, start) for fridge in FRIDGES}
         parts = [
             [r for fridge in FRIDGES for r in streams[fridge][first:last]]

@@ -4,11 +4,11 @@ fault — the second detection is folded into the first ticket as a repeat."""
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 from functools import partial
 from pathlib import Path
 
+from tests.clock import SCENARIO_START
 from tests.mosquitto import Mosquitto
 from tests.outage.fridges import expected_tickets, failing_fridge, publish
 from tests.outage.service_process import ServiceProcess, open_tickets
@@ -43,7 +43,7 @@ def test_the_same_anomaly_reaching_two_services_opens_one_ticket(
         with first.api() as client:
             for fridge in FRIDGES:
                 provision_fridge(client, fridge)
-        start = time.time() - 600 * 30.0 - 60
+        start = SCENARIO_START
         # The fleet streams side by side, in event-time order.
         readings = sorted(
             (r for fridge in FRIDGES for r in failing_fridge(fridge, start)),

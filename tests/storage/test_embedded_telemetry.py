@@ -29,10 +29,10 @@ def _reading(seq: int, ts: float | None = None, device_id: str = "fridge-0001", 
     )
 
 
-def test_a_repeated_device_and_seq_is_stored_once(store: EmbeddedTelemetryStore) -> None:
+def test_a_repeated_device_seq_and_ts_is_stored_once(store: EmbeddedTelemetryStore) -> None:
     assert store.write([_reading(1), _reading(2)]) == 2
-    # Same (device_id, seq) again, even with another ts or values: skipped.
-    assert store.write([_reading(2), _reading(2, ts=5.0, power_w=1.0), _reading(3)]) == 1
+    # The same (device_id, ts, seq) again, even with other values: skipped.
+    assert store.write([_reading(2), _reading(2, power_w=1.0), _reading(3)]) == 1
     assert store.write([_reading(1, device_id="fridge-0002")]) == 1
     assert store.write([]) == 0
 
@@ -41,6 +41,43 @@ def test_a_repeated_device_and_seq_is_stored_once(store: EmbeddedTelemetryStore)
     assert store.count("nobody") == 0
     kept = store.query(device_id="fridge-0001")
     assert [(r.seq, r.metrics["power_w"]) for r in kept] == [(1, 90.0), (2, 90.0), (3, 90.0)]
+
+
+def test_a_rebooted_device_counting_from_one_again_is_stored(
+    store: EmbeddedTelemetryStore,
+) -> None:
+    first_run = [_reading(seq) for seq in range(1, 6)]
+    after_reboot = [_reading(seq, ts=1_764_001_000.0 + seq * 10) for seq in range(1, 4)]
+    assert store.write(first_run) == 5
+    assert store.write(after_reboot) == 3
+    assert store.write(after_reboot) == 0  # redelivered: true duplicates
+    assert [r.seq for r in store.query(device_id="fridge-0001")] == [1, 2, 3, 4, 5, 1, 2, 3]
+
+
+def test_a_file_keyed_on_device_and_seq_is_rekeyed_on_open(tmp_path: Path) -> None:
+    import sqlite3
+
+    path = tmp_path / "old.db"
+    conn = sqlite3.connect(path)
+    conn.executescript(
+        """
+        CREATE TABLE devices (id INTEGER PRIMARY KEY, device_id TEXT NOT NULL UNIQUE);
+        CREATE TABLE readings (device INTEGER NOT NULL REFERENCES devices (id),
+            seq INTEGER NOT NULL, ts REAL NOT NULL, metrics TEXT NOT NULL,
+            PRIMARY KEY (device, seq));
+        INSERT INTO devices VALUES (1, 'fridge-0001');
+        INSERT INTO readings VALUES (1, 1, 1764000010.0, '{"power_w": 90.0}');
+        INSERT INTO readings VALUES (1, 2, 1764000020.0, '{"power_w": 91.0}');
+        """
+    )
+    conn.close()
+    store = EmbeddedTelemetryStore(path)
+    try:
+        assert store.count() == 2
+        assert store.write([_reading(1, ts=1_764_005_000.0)]) == 1  # a reboot, kept now
+        assert [r.seq for r in store.query(device_id="fridge-0001")] == [1, 2, 1]
+    finally:
+        store.close()
 
 
 def test_query_returns_one_device_in_time_order_within_a_half_open_range(
