@@ -141,9 +141,12 @@ class IngestWorker:
                 return None
         return batch
 
-    def _store(self, batch: Batch) -> int | None:
+    def _store(self, batch: Batch, *, store_works: bool = False) -> int | None:
         """Store `batch`, isolating what cannot be stored. Returns how many of its readings
-        were dead-lettered as unstorable, or None when told to stop before it was stored."""
+        were dead-lettered as unstorable, or None when told to stop before it was stored.
+
+        `store_works`: another part of the same batch was just stored, so a failure that
+        persists here is this part's own, even if it looks transient."""
         failures = 0
         probing = True
         backoff = 0.05
@@ -156,11 +159,13 @@ class IngestWorker:
                 self.stats.add(sink_failures=1)
                 if not self.is_transient(exc):
                     return self._isolate(batch, exc)
-                if probing and failures >= self.probe_after and len(batch) > 1:
-                    probed = self._probe(batch)
+                if probing and failures >= self.probe_after:
+                    if len(batch) == 1 and store_works:
+                        return self._dead_letter(batch, exc)
+                    probed = self._probe(batch) if len(batch) > 1 else None
                     if probed is not None:
                         return probed
-                    probing = False  # half the batch failed as well: the store is away
+                    probing = False  # every part failed as well: the store is away
                 if self._stop.is_set():
                     return None
                 _log_retry("storing", len(batch), exc, failures, backoff)
@@ -187,23 +192,33 @@ class IngestWorker:
         return None if refused_second is None else refused_first + refused_second
 
     def _probe(self, batch: Batch) -> int | None:
-        """After repeated transient failures, try the first half once. If it goes in, the
-        store works and the rest is isolated like a permanent failure; None if it fails."""
+        """After repeated transient failures, try each half once. If either goes in, the
+        store works and the failure is the data's: the half that fails is isolated. None
+        when both fail: the store itself is away."""
         first, second = batch.split()
+        done_first = self._once(first)
+        done_second = self._once(second)
+        if done_first is None and done_second is None:
+            return None
+        self.stats.add(batch_splits=1)
+        if done_first is None:
+            done_first = self._store(first, store_works=True)
+        if done_second is None:
+            done_second = self._store(second, store_works=True)
+        if done_first is None or done_second is None:
+            return None
+        return done_first + done_second
+
+    def _once(self, batch: Batch) -> int | None:
+        """One attempt: refused count (0 when stored), or None after a transient failure."""
         try:
-            self.sink(first)
+            self.sink(batch)
+            return 0
         except Exception as exc:
             self.stats.add(sink_failures=1)
             if self.is_transient(exc):
                 return None
-            refused = self._isolate(first, exc)
-        else:
-            refused = 0
-        self.stats.add(batch_splits=1)
-        if refused is None:
-            return None
-        rest = self._store(second)
-        return None if rest is None else refused + rest
+            return self._isolate(batch, exc)
 
     def _dead_letter(self, batch: Batch, exc: Exception) -> int | None:
         """Keep the one message the store refused as a dead letter, with the reason."""
