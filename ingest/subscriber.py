@@ -7,6 +7,11 @@ were delivered. paho's `manual_ack` lets ingest send PUBACK after the batch is s
 until then the broker keeps the message in the session and redelivers it after a
 reconnect. Blocking in `on_message` when the queue is full pushes back on the broker
 instead of growing memory.
+
+The session is MQTT 5 so that ingest can say how many unacknowledged messages it takes
+(Receive Maximum): over MQTT 3.1.1 a stock Mosquitto sends a subscriber only 20 at a time
+(`max_inflight_messages`), so batches stay tiny, ingest falls behind any fleet of size and
+the broker silently drops what passes its queue limit (`max_queued_messages`, 1000).
 """
 
 from __future__ import annotations
@@ -22,12 +27,18 @@ from typing import Any
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from ingest.broker_address import BrokerAddress
 from ingest.messages import RawMessage
 from ingest.stats import IngestStats
 
 log = logging.getLogger(__name__)
+
+# How long the broker keeps our session (and queues for it) while ingest is away.
+SESSION_EXPIRY_S = 7 * 86_400
 
 
 class Subscriber:
@@ -41,8 +52,9 @@ class Subscriber:
         topics: Sequence[str],
         inbox: queue.Queue[RawMessage],
         stats: IngestStats,
-        max_inflight: int = 1000,
+        receive_maximum: int = 10_000,
         reconnect_delay: tuple[int, int] = (1, 30),
+        session_expiry_s: int = SESSION_EXPIRY_S,
     ) -> None:
         self.address = address
         self.topics = list(topics)
@@ -52,10 +64,12 @@ class Subscriber:
         self._client = mqtt.Client(
             CallbackAPIVersion.VERSION2,
             client_id=client_id,
-            clean_session=False,
+            protocol=mqtt.MQTTv5,
             manual_ack=True,
         )
-        self._client.max_inflight_messages_set(max_inflight)
+        self._connect_properties = Properties(PacketTypes.CONNECT)
+        self._connect_properties.ReceiveMaximum = min(max(receive_maximum, 1), 65_535)
+        self._connect_properties.SessionExpiryInterval = session_expiry_s
         self._client.reconnect_delay_set(*reconnect_delay)
         self.reconnect_max_s = reconnect_delay[1]
         if address.username:
@@ -70,7 +84,13 @@ class Subscriber:
     def start(self) -> None:
         """Connect in the background; paho keeps reconnecting with backoff if it fails."""
         self._accepting.set()
-        self._client.connect_async(self.address.host, self.address.port, keepalive=30)
+        self._client.connect_async(
+            self.address.host,
+            self.address.port,
+            keepalive=30,
+            clean_start=False,  # keep the session: what arrived while we were away waits
+            properties=self._connect_properties,
+        )
         self._client.loop_start()
 
     def wait_connected(self, timeout: float) -> bool:
@@ -103,7 +123,7 @@ class Subscriber:
         self.stats.connected = True
         self.stats.last_connect_error = None
         log.info("connected to %s", self.address)
-        client.subscribe([(topic, 1) for topic in self.topics])
+        client.subscribe([(topic, SubscribeOptions(qos=1)) for topic in self.topics])
 
     def _on_connect_fail(self, _c: mqtt.Client, _u: Any) -> None:
         self._failed(_why_unreachable(self.address))
