@@ -84,6 +84,19 @@ def test_probation_rows_score_zero() -> None:
     assert max(scores_of(values)[:600]) == 0.0
 
 
+def test_short_stream_is_scored_from_the_end_of_its_probation() -> None:
+    # An hourly stream of 1600 rows has a NAB probation of 240 rows; a burst at row 320
+    # must be seen, however long the detector's own default warm-up is.
+    rng = np.random.default_rng(11)
+    t = np.arange(1600)
+    values = 50.0 + 10.0 * np.sin(2 * np.pi * t / 24) + rng.normal(0.0, 1.0, 1600)
+    values[320:330] += 15.0
+    detector = GenericDetector(probation=240)
+    scores = [detector.update(float(i), float(v)) for i, v in enumerate(values)]
+    assert max(scores[:240]) == 0.0 < max(scores[240:320])
+    assert max(scores[240:320]) < detector.alert_level <= max(scores[320:330])
+
+
 def test_level_shift_scores_above_the_normal_stream_and_alerts_once() -> None:
     values = noisy_sine(2000)
     values[CHANGE_ROW:] = [v + 8.0 for v in values[CHANGE_ROW:]]
