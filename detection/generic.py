@@ -1,6 +1,22 @@
 """A generic streaming anomaly detector for one numeric metric that no device profile covers.
 
-It is measured on the NAB benchmark streams with ``faultline eval nab``.
+It is measured on the NAB benchmark streams with ``faultline eval nab``; every parameter comes
+from a published method or from NAB's own rules, never from a search over benchmark scores:
+
+- ``memory`` and ``history`` 8640 rows: NuPIC's anomaly-likelihood ``historicWindowSize``
+  (30 days of 5-minute rows); the nearest-neighbour memory covers the same horizon.
+- ``averaging`` 10 rows: the short-term window W' of Ahmad & Purdy (2016) and NuPIC.
+- ``alert_level`` 0.5: the log score of a tail probability of 1e-5, the paper's threshold.
+- ``probation`` 750 rows: NAB's probation cap (15 % of 5000 rows); NAB's runner gives each
+  file its own, as NAB gives every detector. It splits into ``probation // 2`` learning rows
+  and the rest for estimating the likelihood (NAB's HTM detector), and sets the rest period
+  after an alert to ``probation // 5`` rows (NAB's setting for CAD OSE).
+- ``range_tolerance`` 5 %: NAB's HTM detector's spatial-anomaly rule.
+- ``scales``: a self-similar ladder, 8 points a scale (ARTime's window of 8 samples), each
+  block the span of the scale below: 1, 8, 64 and 512 rows, the last over a day of 5-minute
+  data. One nearest neighbour and a non-overlap exclusion: the matrix-profile discord.
+- Student's t for a sample's predictive law, a Bonferroni factor over the scales, and a
+  spread no smaller than 1e-6 of the range (rounding): statistics, not choices.
 """
 
 from __future__ import annotations
@@ -11,11 +27,18 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from scipy.special import stdtr
 
-STATE_VERSION = 1
-# log(q + 1e-10) / log(1e-10) maps a tail probability q to [0, 1] (HTM's log-likelihood).
+STATE_VERSION = 2
+# log(q + 1e-10) / log(1e-10) maps a tail probability q to [0, 1] (NuPIC's log-likelihood).
 _LOG_EPSILON = 1e-10
 _LOG_SCALE = math.log(_LOG_EPSILON)
+# Ahmad & Purdy flag a row when its likelihood exceeds 1 - 1e-5: a tail probability of 1e-5.
+ALERT_TAIL = 1e-5
+# A spread below this fraction of the range of values seen is rounding, not variation.
+_PRECISION = 1e-6
+# NAB's probation is 15 % of a stream, capped at 0.15 * 5000 = 750 rows.
+NAB_PROBATION_CAP = 750
 
 
 class DetectorStateError(ValueError):
@@ -35,7 +58,15 @@ class Scale:
         return self.points * self.block
 
 
-DEFAULT_SCALES: tuple[Scale, ...] = (Scale(1, 1), Scale(8, 1), Scale(8, 4), Scale(8, 32))
+# Each scale's blocks are the span of the scale below it (1, 8, 64 rows), eight points each:
+# the value itself, then the last 8, 64 and 512 rows. 512 rows hold a day and more of
+# 5-minute data (288 rows), the sampling of NAB's streams and of appliance telemetry.
+DEFAULT_SCALES: tuple[Scale, ...] = (Scale(1, 1), Scale(8, 1), Scale(8, 8), Scale(8, 64))
+
+
+def alert_level_for(tail: float) -> float:
+    """The score of a tail probability ``tail``: ``log(tail + 1e-10) / log(1e-10)``."""
+    return math.log(tail + _LOG_EPSILON) / _LOG_SCALE
 
 
 @dataclass(frozen=True)
@@ -45,8 +76,8 @@ class _Evaluation:
     n: int
     value: float
     contexts: np.ndarray
-    ready: np.ndarray
     raws: np.ndarray
+    comparable: np.ndarray
     score: float
 
 
@@ -56,74 +87,77 @@ class GenericDetector:
     ``score_one`` changes nothing; ``learn_one`` adds the value to the state; ``update``
     does both and returns the score. A score of ``alert_level`` or more is an alert.
 
-    It knows nothing about the metric: it learns what the stream's recent history looks like at
-    several time scales and scores each new row by how novel it is.
+    It knows nothing about the metric; it combines three published ideas:
 
-    - **Novelty at several scales.** For each scale the current row's context is a vector of
-      block means (``points`` blocks of ``block`` rows, the last one ending at this row: the
-      value itself, the last 8 values, the last 32 rows in 8 blocks, the last 256 rows in 8
-      blocks). Its raw novelty is the distance to its ``neighbours``-th nearest neighbour among
-      the last ``memory`` contexts that ended at least ``memory_delay`` rows before this one
-      started, so that a new regime stays novel for a while instead of matching itself.
-    - **Anomaly likelihood.** As in Numenta's HTM detector, the mean raw novelty of the last
-      ``averaging`` rows is compared with the mean and spread of the scale's last ``history``
-      raw values: the Gaussian tail probability ``q`` becomes a score
-      ``log(q + 1e-10) / log(1e-10)`` in [0, 1], and the row scores the largest over its scales.
-      A scale's raw values join its history only once its memory holds ``learning_rows``
-      contexts (before that everything looks new), and it scores once ``min_history`` have.
-    - **Out of range.** A value beyond the range seen so far by more than ``range_tolerance`` of
-      that range scores 1.
-    - **One alert per event.** A score at or above ``alert_level`` starts a quiet period of
-      ``quiet_rows`` rows that score 0: a fault is worth one early alert, not a burst of them.
+    - **Discords at several scales** (the matrix profile's "left discord": Yeh et al. 2016,
+      Lu et al. 2022). For each scale, the row's context is a vector of block means ending at
+      this row; its raw novelty is the root-mean-square distance to its nearest neighbour
+      among the contexts of the last ``memory`` rows that do not overlap it (the trivial-match
+      exclusion: a context joins the memory ``span`` rows after it ends). Values are used as
+      they are, so a level shift, a spike and a new shape all count, and the distance has the
+      data's own units, which the next step divides out.
+    - **Anomaly likelihood** (Ahmad & Purdy 2016, Ahmad et al. 2017, as in Numenta's HTM
+      detector). Per scale, the mean raw novelty of the last ``averaging`` rows is compared
+      with the mean and spread of the scale's last ``history`` raw values; the tail
+      probability uses Student's t with the number of raw values seen (the predictive law of
+      a new value from a sample, which becomes the paper's Gaussian as the sample grows), is
+      multiplied by the number of scales that score (Bonferroni: the best of several tests is
+      no stronger evidence than one), and becomes ``log(q + 1e-10) / log(1e-10)`` in [0, 1].
+    - **NAB's HTM rules.** A value beyond the range seen so far by more than
+      ``range_tolerance`` (5 %) of that range scores 1. The first ``probation`` rows are
+      learning, as NAB's rules make them: raw values join the likelihood's history from
+      ``probation // 2`` on and a scale scores once it holds ``probation - probation // 2``
+      of them (the split NAB's HTM detector uses). A score at or above ``alert_level`` (tail
+      probability 1e-5, the paper's threshold) starts a rest period of ``probation // 5`` rows
+      that score 0, the rest period NAB gives CAD OSE: a fault is worth one early alert.
 
     Each row costs O(``memory``) (the nearest-neighbour search) and O(1) otherwise; the state is
     bounded, and scoring depends on the order of the values only, never on the clock.
 
-    >>> import math
-    >>> detector = GenericDetector()
-    >>> series = [10 + math.sin(i / 10) for i in range(1000)] + [25.0] * 5
-    >>> scores = [detector.update(float(i), value) for i, value in enumerate(series)]
-    >>> max(scores[:1000]) < 0.4, scores[1000]
-    (True, 1.0)
+    >>> rng = np.random.default_rng(7)
+    >>> series = 10 + np.sin(np.arange(1200) / 10) + rng.normal(0.0, 0.1, 1200)
+    >>> series[1000:1010] += 0.8  # a short step up
+    >>> detector = GenericDetector(probation=300)
+    >>> scores = [detector.update(float(i), float(v)) for i, v in enumerate(series)]
+    >>> max(scores[300:1000]) < detector.alert_level <= max(scores[1000:1010])
+    True
+    >>> detector.score_one(25.0)  # far beyond the range seen
+    1.0
     """
 
     def __init__(
         self,
         *,
         scales: Sequence[Scale] = DEFAULT_SCALES,
-        memory: int = 1500,
-        neighbours: int = 5,
-        memory_delay: int = 50,
+        memory: int = 8640,
         history: int = 8640,
         averaging: int = 10,
-        learning_rows: int = 300,
-        min_history: int = 100,
+        probation: int = NAB_PROBATION_CAP,
         range_tolerance: float = 0.05,
-        alert_level: float = 0.4,
-        quiet_rows: int = 200,
+        alert_level: float = alert_level_for(ALERT_TAIL),
     ) -> None:
         self.scales = tuple(scales)
         self.memory = memory
-        self.neighbours = neighbours
-        self.memory_delay = memory_delay
         self.history = history
         self.averaging = averaging
-        self.learning_rows = learning_rows
-        self.min_history = min_history
+        self.probation = probation
         self.range_tolerance = range_tolerance
         self.alert_level = alert_level
-        self.quiet_rows = quiet_rows
         self._check_parameters()
+        self.learning_rows = probation // 2
+        self.estimation_rows = max(probation - self.learning_rows, 2)
+        self.rest_rows = probation // 5
         n_scales = len(self.scales)
         width = max(s.points for s in self.scales)
         self._spans = np.array([s.span for s in self.scales])
         self._lookback = int(self._spans.max())
-        self._pending_rows = self._lookback + memory_delay
+        # A context waits `span` rows before it may be compared; the ring holds the longest wait.
+        self._pending_rows = 2 * self._lookback
         self.n_ = 0  # rows learnt
         self.origin_ = 0.0  # the first value; contexts are stored relative to it
         self.low_ = math.inf
         self.high_ = -math.inf
-        self.quiet_ = 0  # rows left in the quiet period
+        self.rest_ = 0  # rows left in the rest period
         self.values_ = np.zeros(self._lookback)  # the last values, oldest first
         self.pending_ = np.zeros((n_scales, self._pending_rows, width))  # ring, by row
         self.contexts_ = np.zeros((n_scales, memory, width))
@@ -134,19 +168,16 @@ class GenericDetector:
         self.raw_sum_sq_ = np.zeros(n_scales)
         self.raw_count_ = np.zeros(n_scales, dtype=np.int64)  # raw values ever in the history
         self.recent_raw_ = np.zeros((n_scales, averaging))  # last raw values, ring
+        self.recent_count_ = np.zeros(n_scales, dtype=np.int64)  # raw values ever in the ring
         self._last: _Evaluation | None = None
 
     def _check_parameters(self) -> None:
         if not self.scales or any(s.points < 1 or s.block < 1 for s in self.scales):
             raise ValueError("scales must be a non-empty list of Scale(points>=1, block>=1)")
-        if self.neighbours < 1 or self.memory < self.neighbours:
-            raise ValueError("need 1 <= neighbours <= memory")
-        if min(self.history, self.averaging, self.min_history) < 1:
-            raise ValueError("history, averaging and min_history must be at least 1")
-        if self.min_history > self.history:
-            raise ValueError("min_history cannot exceed history")
-        if min(self.memory_delay, self.learning_rows, self.quiet_rows) < 0:
-            raise ValueError("memory_delay, learning_rows and quiet_rows cannot be negative")
+        if min(self.memory, self.history, self.averaging) < 1:
+            raise ValueError("memory, history and averaging must be at least 1")
+        if self.probation < 4:
+            raise ValueError("probation must be at least 4 rows")
         if not 0.0 < self.alert_level <= 1.0 or self.range_tolerance < 0.0:
             raise ValueError("alert_level must be in (0, 1] and range_tolerance >= 0")
 
@@ -181,12 +212,12 @@ class GenericDetector:
             return last
         origin = value if self.n_ == 0 else self.origin_
         contexts = self._contexts(value - origin)
-        ready = self._ready()
-        raws = self._raw_novelty(contexts, ready)
+        comparable = (self.n_ + 1 >= self._spans) & (self.stored_ > 0)
+        raws = self._raw_novelty(contexts, comparable)
         score = 0.0
-        if self.quiet_ == 0 and np.any(self.raw_count_ >= self.min_history):
-            score = 1.0 if self._out_of_range(value) else self._likelihood_score(raws)
-        evaluation = _Evaluation(self.n_, value, contexts, ready, raws, score)
+        if self.rest_ == 0 and np.any(self.raw_count_ >= self.estimation_rows):
+            score = 1.0 if self._out_of_range(value) else self._likelihood_score(raws, comparable)
+        evaluation = _Evaluation(self.n_, value, contexts, raws, comparable, score)
         self._last = evaluation
         return evaluation
 
@@ -203,43 +234,44 @@ class GenericDetector:
                 contexts[i, : scale.points] = rows
         return contexts
 
-    def _ready(self) -> np.ndarray:
-        """Per scale, whether this row has a full context and enough memory to compare it."""
-        return (self.n_ + 1 >= self._spans) & (self.stored_ >= self.neighbours)
-
-    def _raw_novelty(self, contexts: np.ndarray, ready: np.ndarray) -> np.ndarray:
-        """Per scale, the distance of the newest context to its k-th nearest remembered one."""
+    def _raw_novelty(self, contexts: np.ndarray, comparable: np.ndarray) -> np.ndarray:
+        """Per scale, the RMS distance of the newest context to its nearest remembered one."""
         raws = np.zeros(len(self.scales))
-        if not ready.any():
+        if not comparable.any():
             return raws
         # |m - c|^2 = |m|^2 - 2 m.c + |c|^2, with |m|^2 kept per slot (inf when empty);
-        # |c|^2 is the same for every slot, so it is added after ranking.
+        # |c|^2 is the same for every slot, so it is added after taking the minimum.
         partial = self.norms_ + np.matmul(self.contexts_, -2.0 * contexts[:, :, None])[:, :, 0]
-        kth = np.partition(partial, self.neighbours - 1, axis=1)[:, self.neighbours - 1]
+        nearest = partial.min(axis=1)
         for i, scale in enumerate(self.scales):
-            if ready[i]:
-                squared = float(kth[i]) + float(contexts[i] @ contexts[i])
+            if comparable[i]:
+                squared = float(nearest[i]) + float(contexts[i] @ contexts[i])
                 raws[i] = math.sqrt(max(squared, 0.0) / scale.points)
         return raws
 
-    def _likelihood_score(self, raws: np.ndarray) -> float:
-        """The largest, over scales, of the log tail probability of the recent raw average."""
-        kept = min(self.n_, self.averaging - 1)
-        # The ring holds the last `averaging` rows; the oldest of them drops out now.
-        recent = self.recent_raw_.sum(axis=1) - self.recent_raw_[:, self.n_ % self.averaging]
-        averages = (recent + raws) / (kept + 1)
-        floor = max(1e-6 * (self.high_ - self.low_), 1e-12)
-        best = 0.0
-        for i in range(len(self.scales)):
-            if self.raw_count_[i] < self.min_history:
-                continue
-            count = min(int(self.raw_count_[i]), self.history)
+    def _likelihood_score(self, raws: np.ndarray, comparable: np.ndarray) -> float:
+        """The log tail probability of the most surprising scale's recent raw average."""
+        scoring = (self.raw_count_ >= self.estimation_rows) & comparable
+        if not scoring.any():
+            return 0.0
+        floor = max(_PRECISION * (self.high_ - self.low_), 1e-12)
+        z_scores = []
+        dofs = []
+        for i in np.flatnonzero(scoring):
+            # The ring holds the last `averaging` raw values; the oldest drops out now.
+            kept = int(min(self.recent_count_[i], self.averaging - 1))
+            slot = int(self.recent_count_[i] % self.averaging)
+            recent = float(self.recent_raw_[i].sum()) - float(self.recent_raw_[i, slot])
+            average = (recent + float(raws[i])) / (kept + 1)
+            count = int(min(self.raw_count_[i], self.history))
             mean = float(self.raw_sum_[i]) / count
             variance = max(float(self.raw_sum_sq_[i]) / count - mean * mean, 0.0)
-            spread = max(math.sqrt(variance), floor)
-            tail = 0.5 * math.erfc((float(averages[i]) - mean) / (spread * math.sqrt(2.0)))
-            best = max(best, math.log(tail + _LOG_EPSILON) / _LOG_SCALE)
-        return min(1.0, best)
+            spread = max(math.sqrt(variance * count / (count - 1)), floor)
+            z_scores.append((average - mean) / (spread * math.sqrt(1.0 + 1.0 / count)))
+            dofs.append(count - 1)
+        tails = stdtr(np.array(dofs, dtype=float), -np.array(z_scores))
+        tail = min(1.0, float(tails.min()) * len(z_scores))
+        return min(1.0, max(0.0, alert_level_for(tail)))
 
     def _out_of_range(self, value: float) -> bool:
         width = max(self.high_ - self.low_, 1e-9 * max(1.0, abs(self.high_), abs(self.low_)))
@@ -259,18 +291,16 @@ class GenericDetector:
         self.values_[-1] = value - self.origin_
         self.low_ = min(self.low_, value)
         self.high_ = max(self.high_, value)
-        self.recent_raw_[:, row % self.averaging] = evaluation.raws
-        # A scale's raw novelty counts towards its likelihood once its memory holds
-        # `learning_rows` contexts: before that, everything looks new.
-        self._add_to_history(
-            evaluation.raws, evaluation.ready & (self.stored_ >= self.learning_rows)
-        )
-        # A context joins the memory once the rows it covers are `memory_delay` rows old;
-        # until then it waits in a ring of pending contexts.
+        for k in np.flatnonzero(evaluation.comparable):
+            self.recent_raw_[k, self.recent_count_[k] % self.averaging] = evaluation.raws[k]
+            self.recent_count_[k] += 1
+        if row >= self.learning_rows:
+            self._add_to_history(evaluation.raws, evaluation.comparable)
+        # A context joins the memory once it no longer overlaps the newest row's context of
+        # the same scale: `span` rows after it ended. Until then it waits in a ring.
         self.pending_[:, row % self._pending_rows] = evaluation.contexts
         for i, scale in enumerate(self.scales):
-            wait = scale.span + self.memory_delay - 1
-            ended = row - wait  # the row whose context becomes comparable from the next row
+            ended = row - scale.span + 1  # the row whose context becomes comparable next row
             if ended >= scale.span - 1:
                 context = self.pending_[i, ended % self._pending_rows]
                 slot = int(self.stored_[i] % self.memory)
@@ -278,10 +308,10 @@ class GenericDetector:
                 self.norms_[i, slot] = float(context @ context)
                 self.stored_[i] += 1
         self.n_ += 1
-        if self.quiet_ > 0:
-            self.quiet_ -= 1
+        if self.rest_ > 0:
+            self.rest_ -= 1
         elif evaluation.score >= self.alert_level:
-            self.quiet_ = self.quiet_rows
+            self.rest_ = self.rest_rows
         self._last = None
 
     def _add_to_history(self, raws: np.ndarray, learning: np.ndarray) -> None:
@@ -308,15 +338,11 @@ class GenericDetector:
         return {
             "scales": [[s.points, s.block] for s in self.scales],
             "memory": self.memory,
-            "neighbours": self.neighbours,
-            "memory_delay": self.memory_delay,
             "history": self.history,
             "averaging": self.averaging,
-            "learning_rows": self.learning_rows,
-            "min_history": self.min_history,
+            "probation": self.probation,
             "range_tolerance": self.range_tolerance,
             "alert_level": self.alert_level,
-            "quiet_rows": self.quiet_rows,
         }
 
     def state(self) -> dict[str, Any]:
@@ -328,7 +354,7 @@ class GenericDetector:
             "origin": self.origin_,
             "low": self.low_ if self.n_ else None,
             "high": self.high_ if self.n_ else None,
-            "quiet": self.quiet_,
+            "rest": self.rest_,
             "values": self.values_.tolist(),
             "pending": self.pending_.tolist(),
             "contexts": self.contexts_.tolist(),
@@ -339,6 +365,7 @@ class GenericDetector:
             "raw_sum_sq": self.raw_sum_sq_.tolist(),
             "raw_count": self.raw_count_.tolist(),
             "recent_raw": self.recent_raw_.tolist(),
+            "recent_count": self.recent_count_.tolist(),
         }
 
     @classmethod
@@ -348,15 +375,15 @@ class GenericDetector:
             raise DetectorStateError(
                 f"detector state version {state.get('version')!r} is not {STATE_VERSION}"
             )
-        params = dict(state["parameters"])
-        params["scales"] = [Scale(int(p), int(b)) for p, b in params["scales"]]
-        detector = cls(**params)
         try:
+            params = dict(state["parameters"])
+            params["scales"] = [Scale(int(p), int(b)) for p, b in params["scales"]]
+            detector = cls(**params)
             detector.n_ = int(state["n"])
             detector.origin_ = float(state["origin"])
             detector.low_ = math.inf if state["low"] is None else float(state["low"])
             detector.high_ = -math.inf if state["high"] is None else float(state["high"])
-            detector.quiet_ = int(state["quiet"])
+            detector.rest_ = int(state["rest"])
             _fill(detector.values_, state["values"])
             _fill(detector.pending_, state["pending"])
             _fill(detector.contexts_, state["contexts"])
@@ -368,7 +395,10 @@ class GenericDetector:
             _fill(detector.raw_sum_sq_, state["raw_sum_sq"])
             _fill(detector.raw_count_, state["raw_count"])
             _fill(detector.recent_raw_, state["recent_raw"])
+            _fill(detector.recent_count_, state["recent_count"])
         except (KeyError, TypeError, ValueError) as exc:
+            if isinstance(exc, DetectorStateError):
+                raise
             raise DetectorStateError(f"detector state is incomplete or malformed: {exc}") from exc
         return detector
 

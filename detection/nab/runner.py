@@ -23,7 +23,9 @@ def run_detector(
     """One fresh detector's anomaly score for each row, in order, each in [0, 1].
 
     Each score is produced before the detector sees any later row, so there is no
-    look-ahead; the detector never learns the file's name, length or labels.
+    look-ahead; the detector never learns the file's name or labels, and learns of its
+    length only what ``make_detector`` tells it (``faultline eval nab`` tells it NAB's
+    probation period, as NAB tells every detector).
     """
     if len(timestamps) != len(values):
         raise ValueError(f"{len(timestamps)} timestamps but {len(values)} values")

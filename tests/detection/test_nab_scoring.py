@@ -27,9 +27,13 @@ from detection.nab.scoring import (
     window_rows,
 )
 
-NAB_DIR = Path("/work/shared/nab")
+# The NAB subset lives in `shared/`, beside the checkout (the repository's parent folder).
+NAB_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "nab"
 STANDARD = NAB_PROFILES["standard"]
-needs_nab = pytest.mark.skipif(not NAB_DIR.is_dir(), reason="NAB subset not present")
+needs_nab = pytest.mark.skipif(
+    not (NAB_DIR / "labels_windows.json").is_file(),
+    reason=f"NAB subset not found at {NAB_DIR} (expected ../shared/nab beside the checkout)",
+)
 
 # A small corpus shaped like NAB's: file lengths, and windows of 10% of a file.
 CORPUS = {

@@ -75,3 +75,14 @@ def test_missing_inputs_are_reported_with_a_way_out(nab: Path) -> None:
         score_nab(nab / "data", nab / "labels.json")
     with pytest.raises(NabDataError, match="unknown profile"):
         score_nab(nab / "data", nab / "labels.json", "lenient")
+
+
+def test_each_file_gets_its_nab_probation(tmp_path: Path) -> None:
+    # 1200 rows: NAB's probation is 180 rows, so a jump at row 300 is scored and found.
+    sine = [10.0 + math.sin(2 * math.pi * i / 144) for i in range(1200)]
+    write_series(tmp_path / "data" / "short" / "jump.csv", sine[:300] + [v + 5 for v in sine[300:]])
+    labels = {"short/jump.csv": [[stamp(250) + ".000000", stamp(349) + ".000000"]]}
+    (tmp_path / "labels.json").write_text(json.dumps(labels))
+    run_nab(tmp_path / "data", tmp_path / "results")
+    report = score_nab(tmp_path / "results", tmp_path / "labels.json")
+    assert report["windows_detected"] == 1 and report["files"][0]["fp"] == 0
