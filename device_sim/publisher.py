@@ -21,7 +21,7 @@ import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
@@ -29,6 +29,9 @@ from paho.mqtt.enums import CallbackAPIVersion
 from device_sim.messages import Outgoing
 from domain import Reading
 from domain.wire import DEFAULT_PREFIX, Channel, encode_reading, topic_for
+
+if TYPE_CHECKING:
+    from device_sim.pacing import Gate
 
 MAX_INFLIGHT = 1000
 CONNECT_TIMEOUT_S = 10.0
@@ -131,12 +134,14 @@ def publish_messages(
     tls: bool = False,
     fast: bool = False,
     window: int = MAX_INFLIGHT,
+    gate: Gate | None = None,
 ) -> PublishStats:
     """Publish each message on `{prefix}/{device_id}/{channel}`; return once all are acked.
 
     Pacing (`speed`) follows each message's `at`, as `publish` does with `ts`; `retain`
     is honoured (status). `fast=True` uses `MqttWriter` (QoS 0 or 1; `window` messages
-    may wait for their PUBACK, e.g. 20,000 for a 10k-device fleet), else paho.
+    may wait for their PUBACK, e.g. 20,000 for a 10k-device fleet), else paho. `gate`
+    (an `IngestPacer`) holds publishing back while the receiving service is behind.
     """
     if speed is not None and speed <= 0:
         raise ValueError(f"speed must be positive or None, got {speed}")
@@ -156,6 +161,7 @@ def publish_messages(
             ack_timeout_s=ack_timeout_s,
             tls=tls,
             window=window,
+            gate=gate,
         )
     acks = _Acks()
     client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=True)
@@ -180,7 +186,9 @@ def publish_messages(
         if acks.connect_error:
             raise SimulatorError(f"MQTT broker at {host}:{port} refused: {acks.connect_error}")
         started = time.perf_counter()
-        sent = _send(client, acks, messages, prefix=prefix, qos=qos, speed=speed, window=window)
+        sent = _send(
+            client, acks, messages, prefix=prefix, qos=qos, speed=speed, window=window, gate=gate
+        )
         if qos > 0 and not acks.wait_until(sent, ack_timeout_s):
             raise SimulatorError(
                 f"only {acks.count} of {sent} messages acknowledged after {ack_timeout_s:.0f} s"
@@ -203,6 +211,7 @@ def _send(
     qos: int,
     speed: float | None,
     window: int,
+    gate: Gate | None,
 ) -> int:
     sent = 0
     first_ts: float | None = None
@@ -229,6 +238,8 @@ def _send(
             and not acks.wait_until(sent - window, ACK_TIMEOUT_S)
         ):
             raise SimulatorError(f"broker stopped acknowledging ({acks.count} of {sent})")
+        if gate is not None and gate.behind(sent):
+            gate.wait(sent)
     return sent
 
 
@@ -246,6 +257,7 @@ def _publish_fast(
     ack_timeout_s: float,
     tls: bool,
     window: int,
+    gate: Gate | None = None,
 ) -> PublishStats:
     from device_sim.mqtt_writer import MqttWriter
 
@@ -276,6 +288,9 @@ def _publish_fast(
                 topic = topics[(device_id, channel)] = topic_for(device_id, channel, prefix)
             writer.publish(topic, payload, qos=qos, retain=retain)
             sent += 1
+            if gate is not None and gate.behind(sent):
+                writer.flush()
+                gate.wait(sent, idle=writer.idle)
         if not writer.wait_acked(ack_timeout_s):
             raise SimulatorError(
                 f"only {writer.acked} of {writer.sent} messages acknowledged after "

@@ -106,7 +106,24 @@ def add_sim_flags(parser: argparse.ArgumentParser) -> None:
         "--speed", type=float, default=None, help="N× real time; default: as fast as possible"
     )
     parser.add_argument("--start", type=float, default=None, help="first event time (Unix s)")
-    parser.add_argument("--api-url", default=None, help="provision the fleet here first")
+    parser.add_argument(
+        "--api-url",
+        default=None,
+        help="provision the fleet at this Faultline first, and publish no faster than it takes "
+        "readings in (see --max-outstanding)",
+    )
+    parser.add_argument(
+        "--max-outstanding",
+        type=int,
+        default=800,
+        help="with --api-url: at most this many messages published and not yet taken in by "
+        "the service (keep it under the broker's max_queued_messages; default 800)",
+    )
+    parser.add_argument(
+        "--no-pacing",
+        action="store_true",
+        help="with --api-url: publish as fast as the broker acknowledges",
+    )
     parser.add_argument("--ground-truth", type=Path, default=Path("ground_truth.jsonl"))
     parser.add_argument("--plot", type=Path, default=None, help="write a PNG of units and exit")
     parser.add_argument("--fleet", default=None, help="fleet YAML, or default/demo/bench-10k")

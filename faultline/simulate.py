@@ -22,11 +22,14 @@ from device_sim import kinds
 from device_sim.faults import write_ground_truth
 from device_sim.fleet import Fleet, build_fleet, build_fridge_fleet
 from device_sim.fleet_definition import FleetDefinition, load_fleet_definition
+from device_sim.messages import Outgoing
+from device_sim.pacing import Gate, IngestPacer, service_pacer
 from device_sim.provision import device_payload, provision
-from device_sim.publisher import PublishStats, publish, publish_messages
+from device_sim.publisher import PublishStats, publish_messages
 from device_sim.recording import read_recording, write_recording
 from device_sim.scenario import deliveries, messages, readings
 from domain import DeviceType, FaultCode
+from domain.wire import Channel, encode_reading
 from faultline.settings import Settings
 from ingest.broker_address import BrokerAddress
 
@@ -87,7 +90,9 @@ def run_sim(settings: Settings, args: argparse.Namespace) -> int:
     if args.api_url:
         provision(sim.fleet.devices, base_url=args.api_url, token=settings.admin_token)
         print(f"provisioned {len(sim.fleet.devices)} devices at {args.api_url}")
-    stats = publish_plan(sim, settings, speed=args.speed)
+    gate = _gate(settings, args)
+    stats = publish_plan(sim, settings, speed=args.speed, gate=gate)
+    _report_pacing(gate)
     print(
         f"published {stats.published} readings in {stats.elapsed_s:.1f}s "
         f"({stats.published / max(stats.elapsed_s, 1e-9):,.0f} readings/s)"
@@ -95,15 +100,41 @@ def run_sim(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def publish_plan(sim: SimPlan, settings: Settings, *, speed: float | None) -> PublishStats:
+def publish_plan(
+    sim: SimPlan, settings: Settings, *, speed: float | None, gate: Gate | None = None
+) -> PublishStats:
     broker = BrokerAddress.parse(settings.mqtt_url)
-    return publish(
-        readings(sim.fleet, start_ts=sim.start_ts, duration_s=sim.duration_s),
+    return publish_messages(
+        (
+            Outgoing(r.ts, r.device_id, Channel.TELEMETRY, encode_reading(r))
+            for r in readings(sim.fleet, start_ts=sim.start_ts, duration_s=sim.duration_s)
+        ),
         host=broker.host,
         port=broker.port,
         prefix=settings.mqtt_prefix,
         speed=speed,
+        username=broker.username,
+        password=broker.password,
+        tls=broker.tls,
+        gate=gate,
     )
+
+
+def _gate(settings: Settings, args: argparse.Namespace) -> IngestPacer | None:
+    """Against a service we provisioned, publish no faster than it takes readings in."""
+    if not getattr(args, "api_url", None) or getattr(args, "no_pacing", False):
+        return None
+    return service_pacer(
+        args.api_url, settings.admin_token, max_outstanding=getattr(args, "max_outstanding", 800)
+    )
+
+
+def _report_pacing(gate: IngestPacer | None) -> None:
+    if gate is not None and gate.waits:
+        print(
+            f"held back {gate.waits} times ({gate.waited_s:.1f} s in all) for the service "
+            "to catch up"
+        )
 
 
 @dataclass(frozen=True)
@@ -176,18 +207,24 @@ def run_fleet(settings: Settings, args: argparse.Namespace) -> int:
         elapsed = time.perf_counter() - started
         print(f"recorded {count} messages to {args.record} in {elapsed:.1f}s")
         return 0
-    stats = _publish(run.messages(), settings, args)
+    gate = _gate(settings, args)
+    stats = _publish(run.messages(), settings, args, gate)
+    _report_pacing(gate)
     _report(stats, "messages")
     return 0
 
 
 def run_replay(settings: Settings, args: argparse.Namespace) -> int:
-    stats = _publish(read_recording(args.replay), settings, args)
+    gate = _gate(settings, args)
+    stats = _publish(read_recording(args.replay), settings, args, gate)
+    _report_pacing(gate)
     _report(stats, "recorded messages")
     return 0
 
 
-def _publish(stream: Any, settings: Settings, args: argparse.Namespace) -> PublishStats:
+def _publish(
+    stream: Any, settings: Settings, args: argparse.Namespace, gate: Gate | None
+) -> PublishStats:
     broker = BrokerAddress.parse(settings.mqtt_url)
     return publish_messages(
         stream,
@@ -200,6 +237,7 @@ def _publish(stream: Any, settings: Settings, args: argparse.Namespace) -> Publi
         tls=broker.tls,
         fast=getattr(args, "fast", False),
         window=20_000 if getattr(args, "fast", False) else 1000,
+        gate=gate,
     )
 
 
