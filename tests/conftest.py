@@ -16,3 +16,12 @@ def mosquitto(tmp_path: Path) -> Iterator[Mosquitto]:
     broker.start()
     yield broker
     broker.stop()
+
+
+@pytest.fixture
+def stock_mosquitto(tmp_path: Path) -> Iterator[Mosquitto]:
+    """A Mosquitto with Debian's default limits (queue 1000, 20 in flight)."""
+    broker = Mosquitto(tmp_path / "mosquitto-stock", stock=True)
+    broker.start()
+    yield broker
+    broker.stop()

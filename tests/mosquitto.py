@@ -13,9 +13,13 @@ from faultline.sockets import free_port
 
 
 class Mosquitto:
-    """`mosquitto -c <our config>`: persistence on, queues raised so QoS 1 is never dropped."""
+    """`mosquitto -c <our config>`: persistence on, queues raised so QoS 1 is never dropped.
 
-    def __init__(self, workdir: Path, port: int | None = None) -> None:
+    `stock=True` keeps every limit at Mosquitto's defaults, as Debian's package ships it
+    (`max_queued_messages 1000`, `max_inflight_messages 20`): what a new user runs.
+    """
+
+    def __init__(self, workdir: Path, port: int | None = None, *, stock: bool = False) -> None:
         binary = shutil.which("mosquitto") or next(
             (p for p in ("/usr/sbin/mosquitto", "/usr/local/sbin/mosquitto") if Path(p).exists()),
             None,
@@ -41,15 +45,26 @@ class Mosquitto:
                     "persistence true",
                     f"persistence_location {workdir}/",
                     "autosave_interval 1",
-                    "max_queued_messages 0",
-                    "max_queued_bytes 0",
-                    "max_inflight_messages 1000",
-                    "message_size_limit 1048576",
+                    *(
+                        []
+                        if stock
+                        else [
+                            "max_queued_messages 0",
+                            "max_queued_bytes 0",
+                            "max_inflight_messages 1000",
+                            "message_size_limit 1048576",
+                        ]
+                    ),
                     f"log_dest file {workdir}/mosquitto.log",
                     "",
                 ]
             )
         )
+
+    @property
+    def log(self) -> str:
+        path = self.workdir / "mosquitto.log"
+        return path.read_text(errors="replace") if path.exists() else ""
 
     @property
     def url(self) -> str:

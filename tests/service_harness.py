@@ -10,6 +10,8 @@ import httpx
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
+from domain import Reading
+from domain.wire import encode_reading
 from faultline.service import Service
 from faultline.settings import Settings
 from faultline.sockets import free_port
@@ -56,12 +58,27 @@ def provision_fridge(client: httpx.Client, device_id: str) -> None:
     assert response.status_code == 201, response.text
 
 
+def reading_message(device_id: str, seq: int, ts: float) -> tuple[str, bytes]:
+    """A healthy fridge's reading on its telemetry topic."""
+    metrics = {"cabinet_temp_c": 4.0, "compressor_on": 1.0, "door_open": 0.0, "power_w": 95.0}
+    return f"devices/{device_id}/telemetry", encode_reading(Reading(device_id, ts, seq, metrics))
+
+
 class Device:
     """A plain MQTT publisher standing in for appliances (QoS 1, waits for every PUBACK)."""
 
-    def __init__(self, broker: Mosquitto, client_id: str = "test-device") -> None:
+    def __init__(
+        self,
+        broker: Mosquitto,
+        client_id: str = "test-device",
+        *,
+        username: str | None = None,
+        password: str | None = None,
+    ) -> None:
         self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id)
         self.client.max_inflight_messages_set(1000)
+        if username is not None:
+            self.client.username_pw_set(username, password)
         self.client.connect("127.0.0.1", broker.port)
         self.client.loop_start()
 

@@ -1,0 +1,102 @@
+"""The broker configuration Faultline ships (deploy/mosquitto.conf) keeps what a stopped
+ingest has not taken yet, where Mosquitto's defaults drop all but 1000 messages."""
+
+from __future__ import annotations
+
+import os
+import queue
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+from ingest.broker_address import BrokerAddress
+from ingest.messages import RawMessage
+from ingest.stats import IngestStats
+from ingest.subscriber import Subscriber
+from tests.mosquitto import Mosquitto
+from tests.service_harness import Device, reading_message, wait_until
+
+DEPLOY = Path(__file__).resolve().parents[2] / "deploy" / "mosquitto.conf"
+MESSAGES = 5000
+
+
+def use_shipped_config(broker: Mosquitto, workdir: Path) -> None:
+    """deploy/mosquitto.conf as shipped, moved to the test's port and folders."""
+    passwd = shutil.which("mosquitto_passwd") or "/usr/bin/mosquitto_passwd"
+    password_file = workdir / "passwd"
+    subprocess.run([passwd, "-b", "-c", str(password_file), "ingest", "secret"], check=True)
+    subprocess.run([passwd, "-b", str(password_file), "device", "secret"], check=True)
+    text = DEPLOY.read_text()
+    text = re.sub(r"(?m)^listener 1883$", f"listener {broker.port} 127.0.0.1", text)
+    text = re.sub(r"(?m)^persistence_location .*$", f"persistence_location {workdir}/", text)
+    text = re.sub(r"(?m)^password_file .*$", f"password_file {password_file}", text)
+    if os.geteuid() == 0:
+        text += "\nuser root\n"
+    broker.config.write_text(text)
+
+
+def reaching_a_stopped_ingest(broker: Mosquitto, credentials: dict[str, str]) -> int:
+    """Ingest subscribes and stops; a fleet publishes MESSAGES; ingest comes back. How many
+    reach it? (A last marker, published once it is back, shows the queue was drained:
+    a session's messages arrive in order.)"""
+    inbox: queue.Queue[RawMessage] = queue.Queue()
+    stats = IngestStats()
+    user = f"{credentials['ingest']}:secret@" if credentials else ""
+    address = BrokerAddress.parse(f"mqtt://{user}127.0.0.1:{broker.port}")
+
+    def subscriber() -> Subscriber:
+        return Subscriber(
+            address=address,
+            client_id="faultline-ingest",
+            topics=["devices/+/telemetry"],
+            inbox=inbox,
+            stats=stats,
+        )
+
+    first = subscriber()
+    first.start()
+    wait_until(lambda: stats.connected, 10, "ingest subscribed")
+    first.stop()
+    device = Device(broker, **({"username": "device", "password": "secret"} if credentials else {}))
+    again = subscriber()
+    try:
+        device.publish_many(
+            reading_message("fridge-1", s, 1.75e9 + s) for s in range(1, MESSAGES + 1)
+        )
+        again.start()
+        wait_until(lambda: stats.connected, 10, "ingest back")
+        device.publish_many([reading_message("fridge-1", MESSAGES + 1, 1.75e9 + MESSAGES + 1)])
+        received: list[RawMessage] = []
+
+        def marker_arrived() -> bool:
+            while not inbox.empty():
+                received.append(inbox.get_nowait())
+            return any(
+                m.payload == reading_message("fridge-1", MESSAGES + 1, 1.75e9 + MESSAGES + 1)[1]
+                for m in received
+            )
+
+        wait_until(marker_arrived, 30, "the marker published after ingest came back")
+        return len(received) - 1
+    finally:
+        again.stop()
+        device.close()
+
+
+def test_the_shipped_broker_config_keeps_every_message_for_a_stopped_ingest(
+    tmp_path: Path,
+) -> None:
+    broker = Mosquitto(tmp_path / "shipped")
+    use_shipped_config(broker, tmp_path / "shipped")
+    broker.start()
+    try:
+        assert reaching_a_stopped_ingest(broker, {"ingest": "ingest"}) == MESSAGES
+    finally:
+        broker.stop()
+
+
+def test_mosquitto_defaults_drop_what_passes_1000_for_a_stopped_ingest(
+    stock_mosquitto: Mosquitto,
+) -> None:
+    assert reaching_a_stopped_ingest(stock_mosquitto, {}) <= 1000
