@@ -86,9 +86,9 @@ def main(args: argparse.Namespace) -> int:
 
 
 def add_flags(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--devices", type=int, default=200)
-    parser.add_argument("--hours", type=float, default=12.0)
-    parser.add_argument("--seed", type=int, default=11)
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--batch", type=int, default=1000)
+    parser.add_argument("--devices", type=int, default=200, help="simulated devices (mixed types)")
+    parser.add_argument("--hours", type=float, default=12.0, help="event time simulated")
+    parser.add_argument("--seed", type=int, default=11, help="simulation seed")
+    parser.add_argument("--rounds", type=int, default=3, help="timed runs; the best is kept")
+    parser.add_argument("--batch", type=int, default=1000, help="readings per engine.advance()")
     parser.add_argument("--fleet-model", action="store_true", help="also score the fleet model")

@@ -182,8 +182,8 @@ def compare(
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--tickets", type=int, default=500)
-    parser.add_argument("--technicians", type=int, default=100)
+    parser.add_argument("--tickets", type=int, default=500, help="open tickets per instance")
+    parser.add_argument("--technicians", type=int, default=100, help="technicians per instance")
     parser.add_argument("--seeds", type=int, default=3, help="instances to generate")
 
 

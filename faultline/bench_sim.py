@@ -29,7 +29,7 @@ def add_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--fleet", default="bench-10k", help="fleet YAML or packaged name")
     parser.add_argument("--devices", type=int, default=None, help="scale the fleet to N devices")
     parser.add_argument("--seconds", type=float, default=60.0, help="wall time to publish for")
-    parser.add_argument("--qos", type=int, choices=(0, 1), default=1)
+    parser.add_argument("--qos", type=int, choices=(0, 1), default=1, help="MQTT QoS")
     parser.add_argument("--paho", action="store_true", help="publish through paho, not MqttWriter")
     parser.add_argument("--window", type=int, default=20_000, help="QoS 1 messages in flight")
     parser.add_argument("--sample-s", type=float, default=2.0, help="RSS sampling period")

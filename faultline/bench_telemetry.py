@@ -42,17 +42,21 @@ class BenchResult:
 
 def add_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--readings", type=int, default=200_000, help="readings per backend")
-    parser.add_argument("--devices", type=int, default=1000)
+    parser.add_argument(
+        "--devices", type=int, default=1000, help="devices the readings spread over"
+    )
     parser.add_argument("--batch", type=int, default=1000, help="readings per write (ingest)")
     parser.add_argument(
         "--backend", choices=BACKENDS, action="append", help="repeatable; default: all"
     )
     parser.add_argument("--influx-url", default=None, help="an InfluxDB 2.x to write to")
-    parser.add_argument("--influx-org", default="faultline")
-    parser.add_argument("--influx-bucket", default="telemetry")
-    parser.add_argument("--influx-token", default="")
-    parser.add_argument("--precision", default="ns", choices=("ns", "us", "ms", "s"))
-    parser.add_argument("--no-gzip", action="store_true")
+    parser.add_argument("--influx-org", default="faultline", help="InfluxDB organisation")
+    parser.add_argument("--influx-bucket", default="telemetry", help="InfluxDB bucket")
+    parser.add_argument("--influx-token", default="", help="InfluxDB API token")
+    parser.add_argument(
+        "--precision", default="ns", choices=("ns", "us", "ms", "s"), help="write precision"
+    )
+    parser.add_argument("--no-gzip", action="store_true", help="send line protocol uncompressed")
 
 
 def synthetic_readings(count: int, devices: int, start: float = 1_764_000_000.0) -> list[Reading]:

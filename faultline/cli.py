@@ -6,6 +6,7 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,10 @@ SETTING_FLAGS = {
 def add_setting_flags(parser: argparse.ArgumentParser) -> None:
     """Flags override the FAULTLINE_* variables of the same name."""
     for flag, field in SETTING_FLAGS.items():
-        parser.add_argument(flag, dest=field, default=None, help=f"(env FAULTLINE_{field.upper()})")
+        description = Settings.model_fields[field].description or ""
+        parser.add_argument(
+            flag, dest=field, default=None, help=f"{description} (env FAULTLINE_{field.upper()})"
+        )
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
@@ -39,10 +43,18 @@ def settings_from(args: argparse.Namespace) -> Settings:
     return Settings(**overrides)
 
 
+EPILOG = (
+    "Every setting is a FAULTLINE_* environment variable (the common ones also a flag): "
+    "`faultline settings` lists them all with their defaults."
+)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="faultline", description=__doc__)
-    parser.add_argument("-v", "--verbose", action="store_true")
+    parser = argparse.ArgumentParser(prog="faultline", description=__doc__, epilog=EPILOG)
+    parser.add_argument("-v", "--verbose", action="store_true", help="log at debug level")
+    parser.add_argument("--version", action="version", version=f"faultline {_version()}")
     commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("settings", help="every setting: its variable, default and meaning")
 
     run = commands.add_parser("run", help="the service: ingest, detection, field service, API")
     add_setting_flags(run)
@@ -53,21 +65,28 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = commands.add_parser("demo", help="embedded broker + simulator + service + API")
     add_setting_flags(demo)
-    demo.add_argument("--devices", type=int, default=12)
+    demo.add_argument("--devices", type=int, default=12, help="simulated fridges (default 12)")
     demo.add_argument("--speed", type=float, default=600.0, help="event time per wall second")
     demo.add_argument("--days", type=float, default=4.0, help="simulated history to play")
-    demo.add_argument("--workdir", type=Path, default=Path("./faultline-demo"))
+    demo.add_argument(
+        "--workdir",
+        type=Path,
+        default=Path("./faultline-demo"),
+        help="folder for the demo's databases (new, empty, or a previous demo's)",
+    )
     demo.add_argument("--exit-after", type=float, default=None, help="stop after N seconds")
 
     evaluate = commands.add_parser("eval", help="detection quality on labelled data")
     what = evaluate.add_subparsers(dest="what", required=True)
     nab = what.add_parser("nab", help="run the generic detector over NAB-style CSVs")
-    nab.add_argument("data_dir", type=Path)
-    nab.add_argument("out_dir", type=Path)
+    nab.add_argument("data_dir", type=Path, help="folder of timestamp,value CSVs (NAB's data/)")
+    nab.add_argument("out_dir", type=Path, help="where to write the scored CSVs")
     nab_score = what.add_parser("nab-score", help="score a results folder the way NAB does")
-    nab_score.add_argument("results_dir", type=Path)
+    nab_score.add_argument("results_dir", type=Path, help="the out_dir of `eval nab`")
     nab_score.add_argument("--labels", type=Path, required=True, help="labels_windows.json")
-    nab_score.add_argument("--profile", default="standard")
+    nab_score.add_argument(
+        "--profile", default="standard", help="standard, reward_low_FP_rate or reward_low_FN_rate"
+    )
     nab_score.add_argument("--profiles", type=Path, default=None, help="profiles.json")
     fleet = what.add_parser("fleet", help="a simulated labelled fleet through the detectors")
     from faultline import eval_fleet
@@ -98,7 +117,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def add_sim_flags(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--devices", type=int, default=20)
+    parser.add_argument(
+        "--devices", type=int, default=20, help="without --fleet: simulated fridges (default 20)"
+    )
     parser.add_argument("--days", type=float, default=None, help="default 3, or the fleet's")
     parser.add_argument("--seed", type=int, default=None, help="default 7, or the fleet's")
     parser.add_argument("--faulty", type=float, default=0.2, help="share of units with a fault")
@@ -124,7 +145,12 @@ def add_sim_flags(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="with --api-url: publish as fast as the broker acknowledges",
     )
-    parser.add_argument("--ground-truth", type=Path, default=Path("ground_truth.jsonl"))
+    parser.add_argument(
+        "--ground-truth",
+        type=Path,
+        default=Path("ground_truth.jsonl"),
+        help="where to write the fault labels (JSON lines)",
+    )
     parser.add_argument("--plot", type=Path, default=None, help="write a PNG of units and exit")
     parser.add_argument("--fleet", default=None, help="fleet YAML, or default/demo/bench-10k")
     parser.add_argument("--provision-file", type=Path, default=None, help="write devices as JSON")
@@ -140,6 +166,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    if args.command == "settings":
+        from faultline.settings import describe
+
+        for variable, default, description in describe():
+            print(f"{variable}={default}\n    {description}")
+        return 0
     if args.command == "run":
         from faultline.commands import run_service
 
@@ -179,6 +211,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return audit_cli.run(args)
     return 2
+
+
+def _version() -> str:
+    try:
+        return metadata.version("faultline")
+    except metadata.PackageNotFoundError:
+        return "unknown (not installed)"
 
 
 def run_eval(args: argparse.Namespace) -> int:

@@ -7,22 +7,38 @@ import sys
 import threading
 
 from faultline.fleet_model_file import FleetModelFileError
-from faultline.service import Service
+from faultline.service import Service, ServiceStartError
 from faultline.settings import Settings
+from ingest.broker_address import BrokerAddress
+from ingest.errors import IngestError
+from storage.telemetry import TelemetryError
+
+# What a start can fail on, each with a message that names what to fix.
+START_ERRORS = (ServiceStartError, FleetModelFileError, TelemetryError, IngestError)
 
 
 def run_service(settings: Settings) -> int:
     try:
         service = Service(settings)
-    except FleetModelFileError as exc:
+    except START_ERRORS as exc:
         print(f"faultline run: {exc}", file=sys.stderr)
         return 2
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
-    service.start()
-    print(f"Faultline API on {service.base_url} (operator token: {service.settings.admin_token})")
-    print(f"listening to {settings.mqtt_url}, prefix {settings.mqtt_prefix!r}")
+    try:
+        service.start()
+    except ServiceStartError as exc:
+        print(f"faultline run: {exc}", file=sys.stderr)
+        service.close()
+        return 2
+    print(f"Faultline API on {service.base_url}")
+    if service.token_generated:
+        print(
+            f"operator token (generated; set FAULTLINE_ADMIN_TOKEN to choose one): "
+            f"{service.settings.admin_token}"
+        )
+    print(f"listening to {BrokerAddress.parse(settings.mqtt_url)}, prefix {settings.mqtt_prefix!r}")
     stop.wait()
     service.stop()
     return 0

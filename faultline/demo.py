@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import shutil
 import signal
+import sys
 import threading
 import time
 from collections.abc import Iterable, Iterator
@@ -22,7 +23,7 @@ from device_sim.publisher import publish
 from device_sim.scenario import readings
 from domain import FaultCode, Reading
 from faultline.embedded_broker import EmbeddedBroker
-from faultline.service import Service
+from faultline.service import Service, ServiceStartError
 from faultline.settings import Settings
 from faultline.simulate import DAY
 from faultline.sockets import free_port
@@ -48,10 +49,40 @@ def paced(
         yield reading
 
 
+MARKER = ".faultline-demo"
+
+
+class DemoError(RuntimeError):
+    """The demo cannot start; the message says what to change."""
+
+
+def prepare_workdir(workdir: Path) -> None:
+    """An empty folder for the demo: new, empty, or one an earlier demo made (emptied).
+    A folder with anything else in it is refused, never wiped."""
+    if workdir.exists() and not workdir.is_dir():
+        raise DemoError(f"--workdir {workdir} is a file, not a folder")
+    if workdir.exists() and any(workdir.iterdir()):
+        if not (workdir / MARKER).is_file():
+            raise DemoError(
+                f"--workdir {workdir} is not empty and was not made by `faultline demo`; "
+                "choose a new or empty folder (the demo replaces what is in its folder)"
+            )
+        shutil.rmtree(workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    (workdir / MARKER).write_text("made by `faultline demo`; the next demo empties this folder\n")
+
+
 def run_demo(settings: Settings, args: argparse.Namespace) -> int:
+    try:
+        return _run_demo(settings, args)
+    except (DemoError, ServiceStartError) as exc:
+        print(f"faultline demo: {exc}", file=sys.stderr)
+        return 2
+
+
+def _run_demo(settings: Settings, args: argparse.Namespace) -> int:
     workdir: Path = args.workdir
-    shutil.rmtree(workdir, ignore_errors=True)
-    workdir.mkdir(parents=True)
+    prepare_workdir(workdir)
     broker = None
     if "mqtt_url" not in settings.model_fields_set:
         broker = EmbeddedBroker(port=free_port())
@@ -65,9 +96,16 @@ def run_demo(settings: Settings, args: argparse.Namespace) -> int:
         }
     )
     service = Service(settings)
-    service.start()
+    try:
+        service.start()
+    except ServiceStartError:
+        service.close()
+        if broker is not None:
+            broker.stop()
+        raise
     print(f"Faultline demo: API on {service.base_url}, broker {settings.mqtt_url}")
-    print(f"operator token: {service.settings.admin_token}")
+    if service.token_generated:
+        print(f"operator token: {service.settings.admin_token}")
     print(
         f"try: curl -H 'Authorization: Bearer {service.settings.admin_token}' "
         f"{service.base_url}/api/v1/tickets"

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import logging
 import queue
+import socket
 import threading
 import time
 from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
+from sqlalchemy import Engine, make_url
+from sqlalchemy.exc import SQLAlchemyError
 
 from api.app import create_app
 from api.context import ApiContext
@@ -39,13 +42,33 @@ from storage.telemetry import TelemetryStore
 log = logging.getLogger(__name__)
 
 
+class ServiceStartError(RuntimeError):
+    """The service cannot start; the message names what to fix."""
+
+
+def open_database(url: str) -> Engine:
+    """The relational store, migrated to the newest schema; one clear error if it cannot
+    be opened (a missing folder, a wrong password, a server that is not there)."""
+    shown = make_url(url).render_as_string(hide_password=True)
+    try:
+        db = make_engine(url)
+        migrate(db)
+    except (SQLAlchemyError, OSError) as exc:
+        reason = getattr(exc, "orig", None) or exc
+        hint = ""
+        if shown.startswith("sqlite"):
+            hint = " (does its folder exist, and can Faultline write there?)"
+        raise ServiceStartError(f"cannot open the database {shown}: {reason}{hint}") from exc
+    return db
+
+
 class Service:
     """Owns every long-lived part; `start()` / `stop()` in that order, once each."""
 
     def __init__(self, settings: Settings) -> None:
+        self.token_generated = not settings.admin_token
         self.settings = settings.with_token()
-        self.db = make_engine(self.settings.database_url)
-        migrate(self.db)
+        self.db = open_database(self.settings.database_url)
         self.sessions = make_session_factory(self.db)
         self.directory = DeviceDirectory(self.sessions)
         self.telemetry: TelemetryStore = open_telemetry_store(
@@ -124,14 +147,17 @@ class Service:
         self._http_thread: threading.Thread | None = None
 
     def start(self, *, http: bool = True) -> None:
+        """Start every part; the HTTP port is taken first, so a port held by another
+        program stops the start before any message is taken (`ServiceStartError`)."""
+        listening = self._bind_http() if http else None
         if self.retention is not None:
             self.retention.start()
         self.worker.start()
         if self.settings.fieldservice_enabled:
             self.fieldservice.start()
         self.subscriber.start()
-        if http:
-            self._start_http()
+        if listening is not None:
+            self._start_http(listening)
 
     def _fleet_model(self) -> FleetModel | None:
         if not self.settings.fleet_model:
@@ -139,6 +165,11 @@ class Service:
         model = fleet_model_file.load(self.settings.fleet_model)
         log.info("fleet model %s: groups %s", self.settings.fleet_model, sorted(model.forests_))
         return model
+
+    def close(self) -> None:
+        """Release the stores of a service that was never started."""
+        self.telemetry.close()
+        self.db.dispose()
 
     def stop(self) -> None:
         """Stop taking messages, store and acknowledge what was taken, then disconnect;
@@ -187,15 +218,24 @@ class Service:
         }
         return snapshot
 
-    def _start_http(self) -> None:
-        config = uvicorn.Config(
-            self.app,
-            host=self.settings.http_host,
-            port=self.settings.http_port,
-            log_level="warning",
-        )
+    def _bind_http(self) -> socket.socket:
+        host, port = self.settings.http_host, self.settings.http_port
+        try:
+            listening = socket.create_server((host, port), reuse_port=False)
+        except OSError as exc:
+            raise ServiceStartError(
+                f"cannot serve the API on {host}:{port}: {exc.strerror or exc} "
+                "(another program holds the port? choose --http-port or FAULTLINE_HTTP_PORT)"
+            ) from exc
+        return listening
+
+    def _start_http(self, listening: socket.socket) -> None:
+        config = uvicorn.Config(self.app, log_level="warning")
         self._http = uvicorn.Server(config)
-        self._http_thread = threading.Thread(target=self._http.run, name="http", daemon=True)
+        server = self._http
+        self._http_thread = threading.Thread(
+            target=lambda: server.run(sockets=[listening]), name="http", daemon=True
+        )
         self._http_thread.start()
         deadline = time.monotonic() + 10
         while not self._http.started and time.monotonic() < deadline:

@@ -1,4 +1,9 @@
-"""Faultline's settings: one class, read once at start-up from flags and FAULTLINE_* variables."""
+"""Faultline's settings: one class, read once at start-up from flags and FAULTLINE_* variables.
+
+Every field has a description: `faultline settings` prints them all (with the variable
+that sets each and its default), and the README's configuration table is checked against
+them by a test, so no setting goes undocumented.
+"""
 
 from __future__ import annotations
 
@@ -13,81 +18,164 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="FAULTLINE_", extra="ignore")
 
-    mqtt_url: str = "mqtt://127.0.0.1:1883"
-    mqtt_prefix: str = "devices"
-    mqtt_client_id: str = "faultline-ingest"
-    database_url: str = "sqlite:///./faultline.db"
+    # -- broker -------------------------------------------------------------------------
+    mqtt_url: str = Field(
+        default="mqtt://127.0.0.1:1883",
+        description="MQTT broker, mqtt://[user:pass@]host:port (mqtts:// for TLS)",
+    )
+    mqtt_prefix: str = Field(default="devices", description="first level of every topic")
+    mqtt_client_id: str = Field(
+        default="faultline-ingest",
+        description="ingest's MQTT client id: its persistent session and its checkpoint",
+    )
+    # -- stores -------------------------------------------------------------------------
+    database_url: str = Field(
+        default="sqlite:///./faultline.db",
+        description="SQLAlchemy URL of the relational store (SQLite file or postgresql://)",
+    )
     telemetry_url: str = Field(
         default="embedded",
-        description="'embedded' (a SQLite file beside the database) or an InfluxDB URL",
+        description="telemetry history: 'embedded' (a SQLite file) or an InfluxDB http(s) URL",
     )
-    telemetry_path: str = "./faultline-telemetry.db"
-    # InfluxDB (telemetry_url http(s)://…): where, and how points are written.
-    telemetry_org: str = ""
-    telemetry_bucket: str = "telemetry"
-    telemetry_token: str = ""
-    telemetry_precision: str = "ns"
-    telemetry_timeout_s: float = 5.0
-    # While InfluxDB is away, readings wait here (bounded); a full spool pauses ingest.
-    telemetry_spool_dir: str = "./faultline-spool"
-    telemetry_spool_max_bytes: int = 1 << 30
-    # Embedded store: raw readings for this many days (event time), hourly after.
-    telemetry_raw_days: float = 30.0
-    telemetry_compact_every_s: float = 3600.0
-    # Detection: the fleet model file (`faultline model train`; empty: no
-    # UNCLASSIFIED_ANOMALY) and how often the engine's state is checkpointed to the database.
-    fleet_model: str = ""
+    telemetry_path: str = Field(
+        default="./faultline-telemetry.db", description="the embedded telemetry store's file"
+    )
+    telemetry_org: str = Field(default="", description="InfluxDB organisation")
+    telemetry_bucket: str = Field(default="telemetry", description="InfluxDB bucket")
+    telemetry_token: str = Field(default="", description="InfluxDB API token")
+    telemetry_precision: str = Field(
+        default="ns", description="InfluxDB write precision: ns or s"
+    )
+    telemetry_timeout_s: float = Field(default=5.0, description="InfluxDB request timeout")
+    telemetry_spool_dir: str = Field(
+        default="./faultline-spool",
+        description="where readings wait while InfluxDB is away (fsynced, replayed in order)",
+    )
+    telemetry_spool_max_bytes: int = Field(
+        default=1 << 30, description="spool size limit; a full spool pauses ingest"
+    )
+    telemetry_raw_days: float = Field(
+        default=30.0,
+        description="embedded store: days of raw readings kept (event time); older become "
+        "hourly min/mean/max; 0 keeps everything raw",
+    )
+    telemetry_compact_every_s: float = Field(
+        default=3600.0, description="embedded store: seconds between retention runs"
+    )
+    # -- detection ----------------------------------------------------------------------
+    fleet_model: str = Field(
+        default="",
+        description="fleet model file from `faultline model train` (empty: no "
+        "UNCLASSIFIED_ANOMALY); a joblib pickle: load only files you made or trust",
+    )
     detection_checkpoint_s: float = Field(
         default=30.0, description="seconds between detection checkpoints; 0: only at stop"
     )
-    http_host: str = "127.0.0.1"
-    http_port: int = 8000
-    admin_token: str = ""
-    ingest_batch_size: int = 1000
-    ingest_batch_age_s: float = 0.2
-    ingest_queue_size: int = 10_000
-    ingest_max_future_s: float = 300.0
-    # Health (GET /health answers 503 past these): a batch waiting to be stored this long
-    # means ingest is stuck; readings arriving this far behind publication (median) mean
-    # it is falling behind; this share of readings lost upstream in a minute means the
-    # broker or network drops them; a notification due this long means the outbox is stuck.
-    health_max_pending_s: float = 60.0
-    health_max_lag_s: float = 300.0
-    health_max_loss_rate: float = 0.05
-    health_max_outbox_overdue_s: float = 600.0
-    # Field service: notification channels, rules, loop intervals.
+    # -- HTTP ---------------------------------------------------------------------------
+    http_host: str = Field(default="127.0.0.1", description="API address")
+    http_port: int = Field(default=8000, description="API port")
+    admin_token: str = Field(
+        default="",
+        description="operator bearer token; generated and printed at start when empty",
+    )
+    public_url: str = Field(
+        default="",
+        description="the URL people reach Faultline at, for links in messages "
+        "(default http://HTTP_HOST:HTTP_PORT)",
+    )
+    # -- ingest -------------------------------------------------------------------------
+    ingest_batch_size: int = Field(default=1000, description="messages stored per batch")
+    ingest_batch_age_s: float = Field(
+        default=0.2, description="longest a message waits for its batch to fill"
+    )
+    ingest_queue_size: int = Field(
+        default=10_000,
+        description="messages received and not yet stored, at most (then the broker holds them)",
+    )
+    ingest_max_future_s: float = Field(
+        default=300.0, description="how far ahead of the wall clock a reading's ts may be"
+    )
+    # -- health -------------------------------------------------------------------------
+    health_max_pending_s: float = Field(
+        default=60.0, description="/health: a batch waiting this long to be stored is 'stuck'"
+    )
+    health_max_lag_s: float = Field(
+        default=300.0, description="/health: readings arriving this far behind publication"
+    )
+    health_max_loss_rate: float = Field(
+        default=0.05, description="/health: share of readings lost upstream in the last minute"
+    )
+    health_max_outbox_overdue_s: float = Field(
+        default=600.0, description="/health: a notification due this long means it is stuck"
+    )
+    # -- notifications ------------------------------------------------------------------
     smtp_host: str = Field(default="", description="SMTP server for e-mail; empty: no e-mail")
-    smtp_port: int = 25
-    smtp_from: str = "Faultline <service@faultline.invalid>"
-    smtp_username: str = ""
-    smtp_password: str = ""
-    smtp_starttls: bool = False
-    smtp_timeout_s: float = 30.0
-    webhook_url: str = Field(default="", description="integration webhook: desk + alerts")
-    webhook_secret: str = Field(default="", description="HMAC-SHA256 key for webhooks")
-    desk_email: str = ""
-    customer_topic_prefix: str = ""
-    public_url: str = ""
+    smtp_port: int = Field(default=25, description="SMTP port")
+    smtp_from: str = Field(
+        default="Faultline <service@faultline.invalid>", description="From: of every e-mail"
+    )
+    smtp_username: str = Field(default="", description="SMTP login (empty: none)")
+    smtp_password: str = Field(default="", description="SMTP password")
+    smtp_starttls: bool = Field(default=False, description="upgrade SMTP with STARTTLS")
+    smtp_timeout_s: float = Field(default=30.0, description="SMTP timeout")
+    webhook_url: str = Field(
+        default="", description="integration webhook for desk notices and alerts (empty: none)"
+    )
+    webhook_secret: str = Field(
+        default="", description="HMAC-SHA256 key signing webhook bodies (X-Faultline-Signature)"
+    )
+    desk_email: str = Field(default="", description="the service desk's e-mail address")
+    customer_topic_prefix: str = Field(
+        default="", description="MQTT downlink topic prefix for customer apps (empty: none)"
+    )
+    notify_interval_s: float = Field(default=1.0, description="outbox polling interval")
+    notify_lease_s: float = Field(
+        default=60.0, description="a message being sent is someone else's for this long"
+    )
+    notify_max_attempts: int = Field(default=8, description="delivery attempts before 'dead'")
+    notify_backoff_s: float = Field(default=2.0, description="first retry delay (doubles)")
+    # -- field service ------------------------------------------------------------------
     sla_targets: dict[str, dict[str, float]] = Field(
         default_factory=dict,
         description='per tier, e.g. {"vip": {"respond_min": 15, "resolve_min": 120}}',
     )
-    sla_at_risk_fraction: float = 0.25
-    reopen_window_days: float = 14.0
-    closure_quiet_s: float = Field(default=86400.0, description="event time normal after repair")
-    follow_up_delay_s: float = 86400.0
-    household_hold_s: float = 120.0
-    warranty_years: int = 2
-    dispatch_speed_kmh: float = 30.0
-    fieldservice_enabled: bool = True
-    fieldservice_interval_s: float = 10.0
-    notify_interval_s: float = 1.0
-    notify_lease_s: float = 60.0
-    notify_max_attempts: int = 8
-    notify_backoff_s: float = 2.0
+    sla_at_risk_fraction: float = Field(
+        default=0.25, description="a ticket is at risk with this share of its SLA left"
+    )
+    reopen_window_days: float = Field(
+        default=14.0, description="a fault recurring within this reopens the closed ticket"
+    )
+    closure_quiet_s: float = Field(
+        default=86400.0,
+        description="after a repair, event time the fault's clear condition must hold",
+    )
+    follow_up_delay_s: float = Field(
+        default=86400.0, description="after closure, when the customer is asked to rate"
+    )
+    household_hold_s: float = Field(
+        default=120.0, description="faults of one household within this share one visit"
+    )
+    warranty_years: int = Field(default=2, description="years from install under warranty")
+    dispatch_speed_kmh: float = Field(default=30.0, description="technicians' travel speed")
+    fieldservice_enabled: bool = Field(
+        default=True, description="run dispatch, SLAs and notifications in this process"
+    )
+    fieldservice_interval_s: float = Field(
+        default=10.0, description="seconds between dispatch/SLA rounds"
+    )
 
     def with_token(self) -> Settings:
         """These settings, with a generated operator token if none was configured."""
         if self.admin_token:
             return self
         return self.model_copy(update={"admin_token": secrets.token_urlsafe(24)})
+
+
+def describe() -> list[tuple[str, str, str]]:
+    """(variable, default, description) for every setting."""
+    rows = []
+    for name, field in Settings.model_fields.items():
+        default = field.get_default(call_default_factory=True)
+        shown = "" if default in ("", None) else str(default)
+        rows.append((f"FAULTLINE_{name.upper()}", shown, field.description or ""))
+    return rows
