@@ -25,7 +25,7 @@ from storage.models import (
 )
 
 Identifier = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.:-]+$")
-Language = Literal["en", "zh"]
+Language = Literal["en", "zh", "ja"]
 SKILLS = {t.value for t in DeviceType} | {"any"}
 _CLOCK = re.compile(r"^([01]\d|2[0-4]):([0-5]\d)$")
 

@@ -169,17 +169,19 @@ def build_content(
     checklist, duration, and when the customer would like the visit."""
     diagnosis = dict(ticket.diagnosis or {})
     evidence = dict(diagnosis.get("evidence") or {})
-    chart_metric = _chart_metric(evidence, readings)
-    points = (
-        [(r.ts, float(r.metrics[chart_metric])) for r in readings if chart_metric in r.metrics]
-        if chart_metric
-        else []
-    )
-    chart = sparkline.svg(
-        points,
-        label=chart_metric or "",
-        marks=[(ticket.onset_at, "estimated onset"), (ticket.detected_at, "detected")],
-    )
+    moved = metrics_that_moved(evidence, readings)
+    marks = [(ticket.onset_at, "estimated onset"), (ticket.detected_at, "detected")]
+    charts = []
+    for metric in moved:
+        points = [(r.ts, float(r.metrics[metric])) for r in readings if metric in r.metrics]
+        charts.append(
+            {
+                "metric": metric,
+                "points": len(points),
+                "svg": sparkline.svg(points, label=metric, marks=marks),
+            }
+        )
+    chart_metric = moved[0] if moved else None
     today = datetime.fromtimestamp(now, UTC).date()
     return {
         "ticket_id": ticket.id,
@@ -198,6 +200,8 @@ def build_content(
             "phone": customer.phone if customer else None,
             "address": customer.address if customer else None,
             "location": {"lat": device.lat, "lon": device.lon},
+            "map": geo_link(device.lat, device.lon),
+            "call": f"tel:{_dialable(customer.phone)}" if customer and customer.phone else None,
             "access_notes": customer.access_notes if customer else None,
             "preferred_windows": list(customer.preferred_windows) if customer else [],
         },
@@ -214,11 +218,8 @@ def build_content(
             "occurrences": ticket.occurrences,
         },
         "evidence": evidence,
-        "chart": {
-            "metric": chart_metric,
-            "points": len(points),
-            "svg": chart,
-        },
+        "chart": charts[0] if charts else {"metric": None, "points": 0, "svg": ""},
+        "charts": charts,
         "parts": list(diagnosis.get("parts") or []),
         "checklist": checklist(diagnosis, chart_metric),
         "estimated_minutes": estimated_minutes,
@@ -238,20 +239,56 @@ def checklist(diagnosis: dict[str, Any], metric: str | None) -> list[str]:
     if parts:
         steps.append(f"Fit what is needed of: {', '.join(map(str, parts))}.")
     if metric:
-        steps.append(f"Before leaving, watch {metric} return towards normal for 10 minutes.")
+        steps.append(
+            f"Before leaving, watch {metric} (the reading that moved) head back towards "
+            "normal for 10 minutes."
+        )
     steps.append("Explain what was done; report the job resolved (the telemetry check closes it).")
     return steps
 
 
-def _chart_metric(evidence: dict[str, Any], readings: Sequence[Reading]) -> str | None:
+def geo_link(lat: float, lon: float) -> str:
+    """A `geo:` URI (RFC 5870): phones open it in their map app, no map service needed."""
+    return f"geo:{lat:.6f},{lon:.6f}"
+
+
+def _dialable(phone: str) -> str:
+    return re.sub(r"[^0-9+]", "", phone)
+
+
+MAX_CHARTS = 3
+
+
+def metrics_that_moved(evidence: dict[str, Any], readings: Sequence[Reading]) -> list[str]:
+    """The metrics the evidence names that changed over the readings, most changed first.
+
+    A detector may list them itself (`evidence["metrics"]`); otherwise every evidence key
+    that is a metric in the readings is a candidate. A metric that stayed flat (a setpoint)
+    is no evidence of anything: left out.
+    """
     seen = {name for r in readings for name in r.metrics}
-    for name in evidence:
-        if name in seen:
-            return name
-    for name in ("cabinet_temp_c", "supply_temp_c", "vibration_g", "temp_c"):
-        if name in seen:
-            return name
-    return min(seen) if seen else None
+    named = evidence.get("metrics")
+    if isinstance(named, list | tuple):
+        candidates = [str(name) for name in named if name in seen]
+    else:
+        candidates = [name for name in evidence if name in seen]
+    change = {name: _relative_change(name, readings) for name in candidates}
+    moving = [name for name in candidates if change[name] > 0.0]
+    if not isinstance(named, list | tuple):
+        moving.sort(key=lambda name: -change[name])
+    return moving[:MAX_CHARTS]
+
+
+def _relative_change(metric: str, readings: Sequence[Reading]) -> float:
+    """How far the metric's last third moved from its first third, in units of its spread
+    (0 for a flat line)."""
+    values = [float(r.metrics[metric]) for r in readings if metric in r.metrics]
+    if len(values) < 3 or max(values) == min(values):
+        return 0.0
+    third = max(len(values) // 3, 1)
+    early, late = values[:third], values[-third:]
+    shift = abs(sum(late) / len(late) - sum(early) / len(early))
+    return shift / (max(values) - min(values)) + 1e-9
 
 
 def _warranty(installed: date | None, years: int, today: date) -> dict[str, Any]:

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from domain.languages import language_of
+
 ZH: Mapping[str, tuple[str, str]] = {
     "FRIDGE_TEMP_DRIFT": (
         "冰箱制冷能力下降",
@@ -46,7 +48,7 @@ TEXTS: Mapping[str, Mapping[str, tuple[str, str]]] = {"zh": ZH}
 
 def fault_text(fault_code: str, language: str, diagnosis: Mapping[str, Any]) -> tuple[str, str]:
     """(title, advice) for the customer in `language`."""
-    localized = TEXTS.get(language, {}).get(fault_code)
+    localized = TEXTS.get(language_of(language).value, {}).get(fault_code)
     if localized is not None:
         return localized
     title = str(diagnosis.get("title") or fault_code.replace("_", " ").lower())

@@ -1,7 +1,9 @@
-"""Message texts in English and Chinese: one (subject, body) pair per kind and language.
+"""Message texts: one (subject, body) pair per kind and language.
 
-Customer texts are plain and say what to do now; `render` fills them from named fields
-and falls back to English for a language it does not have.
+Customer texts exist in every customer language (English, Chinese, Japanese), are plain and
+say what to do now; technician and desk texts in English and Chinese. `render` takes a
+language tag ("zh-CN"), fills the text from named fields, and falls back to English for a
+kind that lacks the language.
 """
 
 from __future__ import annotations
@@ -9,7 +11,22 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-LANGUAGES = ("en", "zh")
+from domain.languages import Language, language_of
+
+LANGUAGES = tuple(language.value for language in Language)
+CUSTOMER_KINDS = (
+    "fault_alert",
+    "visit_booked",
+    "visit_rescheduled",
+    "en_route",
+    "resolved",
+    "reopened",
+    "closed",
+    "auto_resolved",
+    "cancelled",
+    "follow_up",
+    "household_notice",
+)
 
 APPLIANCE_NAMES: Mapping[str, Mapping[str, str]] = {
     "en": {
@@ -23,6 +40,12 @@ APPLIANCE_NAMES: Mapping[str, Mapping[str, str]] = {
         "washer": "洗衣机",
         "air_conditioner": "空调",
         "battery_pack": "家用电池",
+    },
+    "ja": {
+        "fridge": "冷蔵庫",
+        "washer": "洗濯機",
+        "air_conditioner": "エアコン",
+        "battery_pack": "家庭用バッテリー",
     },
 }
 
@@ -41,6 +64,12 @@ TEMPLATES: Mapping[str, Mapping[str, tuple[str, str]]] = {
             "现在请您：{advice}\n"
             "我们正在为您安排维修技师，确定上门时间后会通知您，无需致电。",
         ),
+        "ja": (
+            "{appliance}の点検が必要です",
+            "お使いの{appliance}（{model}）に不具合を検知しました：{title}。\n"
+            "今すぐしていただきたいこと：{advice}\n"
+            "技術者を手配中です。訪問日時が決まりしだいお知らせします。お電話は不要です。",
+        ),
     },
     "visit_booked": {
         "en": (
@@ -52,6 +81,11 @@ TEMPLATES: Mapping[str, Mapping[str, tuple[str, str]]] = {
             "已为您的{appliance}预约技师：{date} {window}",
             "技师{technician}将于{date} {window}上门维修您的{appliance}（{title}）。\n"
             "在此之前请您：{advice}",
+        ),
+        "ja": (
+            "{appliance}の修理を予約しました：{date} {window}",
+            "{technician}が{date} {window}に伺い、{appliance}を修理します（{title}）。\n"
+            "それまでの間：{advice}",
         ),
     },
     "visit_rescheduled": {
@@ -65,6 +99,12 @@ TEMPLATES: Mapping[str, Mapping[str, tuple[str, str]]] = {
             "维修您的{appliance}的上门时间有变：技师{technician}将于{date} {window}到达。"
             "抱歉给您带来不便。",
         ),
+        "ja": (
+            "{appliance}の修理日時が変わりました：{date} {window}",
+            "{appliance}の修理の訪問日時が変更になりました。"
+            "{technician}が{date} {window}に伺います。"
+            "ご迷惑をおかけして申し訳ありません。",
+        ),
     },
     "en_route": {
         "en": (
@@ -74,6 +114,10 @@ TEMPLATES: Mapping[str, Mapping[str, tuple[str, str]]] = {
         "zh": (
             "技师{technician}正在路上",
             "技师{technician}正在前往维修您的{appliance}，预计{window_end}前到达。",
+        ),
+        "ja": (
+            "{technician}がそちらに向かっています",
+            "{technician}が{appliance}の修理に向かっています。{window_end}までに到着の予定です。",
         ),
     },
     "resolved": {
@@ -86,6 +130,11 @@ TEMPLATES: Mapping[str, Mapping[str, tuple[str, str]]] = {
             "您的{appliance}已维修完成",
             "技师{technician}已完成维修。接下来{quiet_hours}小时我们会持续监测设备数据，确认故障已排除，您无需任何操作。",
         ),
+        "ja": (
+            "{appliance}の修理が完了しました",
+            "{technician}が{appliance}を修理しました。修理が確かなものか、今後{quiet_hours}時間"
+            "機器のデータを見守ります。お客様の操作は不要です。",
+        ),
     },
     "reopened": {
         "en": (
@@ -97,6 +146,11 @@ TEMPLATES: Mapping[str, Mapping[str, tuple[str, str]]] = {
             "您的{appliance}仍需检修",
             "您的{appliance}再次出现同样的问题（{title}）。我们将免费再次安排技师上门，并会通知您时间。\n在此之前请您：{advice}",
         ),
+        "ja": (
+            "{appliance}にまだ点検が必要です",
+            "{appliance}に同じ不具合が再び見られます（{title}）。無償で技術者を再度手配し、"
+            "日時をお知らせします。\nそれまでの間：{advice}",
+        ),
     },
     "closed": {
         "en": (
@@ -106,6 +160,10 @@ TEMPLATES: Mapping[str, Mapping[str, tuple[str, str]]] = {
         "zh": (
             "维修已确认：您的{appliance}运行正常",
             "维修后您的{appliance}一直运行正常，本次服务已完成。",
+        ),
+        "ja": (
+            "修理を確認しました：{appliance}は正常に動作しています",
+            "修理後、{appliance}は正常に動作しているため、この件を完了とします。",
         ),
     },
     "auto_resolved": {
@@ -118,10 +176,18 @@ TEMPLATES: Mapping[str, Mapping[str, tuple[str, str]]] = {
             "您的{appliance}已恢复正常",
             "您的{appliance}的问题（{title}）已自行恢复，无需上门。我们会继续监测。",
         ),
+        "ja": (
+            "{appliance}は正常に戻りました",
+            "{appliance}の不具合（{title}）は自然に解消したため、訪問は不要です。引き続き見守ります。",
+        ),
     },
     "cancelled": {
         "en": ("Visit cancelled", "The service visit for your {appliance} has been cancelled."),
         "zh": ("上门服务已取消", "您的{appliance}的上门维修已取消。"),
+        "ja": (
+            "訪問を取り消しました",
+            "{appliance}の修理訪問は取り消されました。",
+        ),
     },
     "follow_up": {
         "en": (
@@ -132,6 +198,11 @@ TEMPLATES: Mapping[str, Mapping[str, tuple[str, str]]] = {
         "zh": (
             "请评价本次服务",
             "技师{technician}近期为您维修了{appliance}。请为本次服务打分（1-5分）：{rating_url}",
+        ),
+        "ja": (
+            "サービスはいかがでしたか",
+            "先日{technician}が{appliance}を修理しました。訪問はいかがでしたか。"
+            "1〜5で評価してください：{rating_url}",
         ),
     },
     "household_notice": {
@@ -147,21 +218,29 @@ TEMPLATES: Mapping[str, Mapping[str, tuple[str, str]]] = {
             "您家中的{count}台设备（{appliances}）同时停止上报数据。这通常是停电或Wi-Fi路由器问题，"
             "而不是设备故障：请检查电闸并重启路由器。目前无需技师上门，如有其他异常我们会通知您。",
         ),
+        "ja": (
+            "ご家庭の{count}台の機器が同時にオフラインになりました",
+            "ご家庭の{count}台の機器（{appliances}）が同時に通信を停止しました。これは通常、機器の故障ではなく"
+            "停電かWi-Fiルーターによるものです。ブレーカーを確認し、ルーターを再起動してください。"
+            "現時点で技術者の訪問は不要です。ほかに異常があればお知らせします。",
+        ),
     },
     "work_order": {
         "en": (
             "Work order #{ticket_id}: {title} — {date} {window}",
             "Job #{ticket_id} ({position} on your route for {date}, arrive {window}).\n"
+            "Customer: {customer}, phone {phone}.\n"
             "Appliance: {appliance} {model}, serial {serial}, warranty {warranty}.\n"
-            "Address: {address}. Access: {access_notes}\n"
+            "Address: {address} (map: {map}). Access: {access_notes}\n"
             "Diagnosis: {probable_cause}\nDo: {recommended_action}\nBring: {parts}\n"
             "Estimated {minutes} min. Full sheet: {url}",
         ),
         "zh": (
             "工单 #{ticket_id}：{title} — {date} {window}",
             "工单 #{ticket_id}（{date}路线第{position}站，{window}到达）。\n"
+            "客户：{customer}，电话 {phone}。\n"
             "设备：{appliance} {model}，序列号 {serial}，保修 {warranty}。\n"
-            "地址：{address}。入户须知：{access_notes}\n"
+            "地址：{address}（地图：{map}）。入户须知：{access_notes}\n"
             "诊断：{probable_cause}\n处理：{recommended_action}\n携带：{parts}\n"
             "预计{minutes}分钟。完整工单：{url}",
         ),
@@ -210,12 +289,13 @@ TEMPLATES: Mapping[str, Mapping[str, tuple[str, str]]] = {
 
 
 def appliance_name(device_type: str, language: str) -> str:
-    names = APPLIANCE_NAMES.get(language) or APPLIANCE_NAMES["en"]
+    names = APPLIANCE_NAMES.get(language_of(language).value) or APPLIANCE_NAMES["en"]
     return names.get(device_type, device_type.replace("_", " "))
 
 
 def render(kind: str, language: str, fields: Mapping[str, Any]) -> tuple[str, str]:
-    """(subject, body) of `kind` in `language` (English if missing); a missing field raises."""
+    """(subject, body) of `kind` in `language`, a language tag such as "zh-CN" (English if
+    the kind lacks it); a missing field raises."""
     variants = TEMPLATES[kind]
-    subject, body = variants.get(language) or variants["en"]
+    subject, body = variants.get(language_of(language).value) or variants["en"]
     return subject.format_map(fields), body.format_map(fields)

@@ -3,6 +3,7 @@ incidents, queueing with a reason, SLA escalation, and the pre-filled work order
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable
 
@@ -59,6 +60,7 @@ def _customer(session: Session, customer_id: str = "c-17", language: str = "en")
             customer_id,
             name="Li Na",
             email=f"{customer_id}@example.test",
+            phone="+86 138 0013 8000",
             language=language,
             access_notes="code 4711, dog is friendly",
             preferred_windows=({"weekdays": [5, 6], "start": "09:00", "end": "12:00"},),
@@ -312,3 +314,54 @@ def test_tickets_opened_around_the_flows_are_adopted_and_chained(
         assert ticket.respond_by is not None
         assert session.scalars(select(WorkOrderRow)).one().status == "pending"
         assert audit.verify(session=session).ok
+
+
+def test_the_work_order_charts_what_moved_and_tells_the_technician_who_and_where(
+    session_factory: sessionmaker[Session], anomaly: MakeAnomaly
+) -> None:
+    now = time.time()
+    drift = anomaly(FaultCode.FRIDGE_TEMP_DRIFT, Severity.MEDIUM)
+    drift = dataclasses.replace(
+        drift, evidence={"setpoint_c": 4.0, "cabinet_temp_c": 7.9, "compressor_on": 0.97}
+    )
+    readings = [
+        Reading(
+            FRIDGE,
+            drift.onset_at - 3600 + 60 * i,
+            i,
+            {
+                "setpoint_c": 4.0,
+                "cabinet_temp_c": 4.0 + max(0, i - 60) * 0.1,
+                "compressor_on": float(i % 3 != 0 or i > 60),
+            },
+        )
+        for i in range(100)
+    ]
+    with session_factory.begin() as session:
+        _customer(session)
+        _technician(session)
+        flows.handle_anomaly(session=session, anomaly=drift, now=now, config=CONFIG)
+        scheduling.dispatch_round(
+            session=session, now=now, config=CONFIG, readings=lambda *_: readings
+        )
+        content = session.scalars(select(WorkOrderRow)).one().content
+        charted = [chart["metric"] for chart in content["charts"]]
+        assert charted[0] == "cabinet_temp_c"
+        assert "setpoint_c" not in charted, "a flat setpoint is no evidence"
+        assert not any("setpoint_c" in step for step in content["checklist"])
+        assert content["site"]["map"] == "geo:31.230000,121.470000"
+        assert content["site"]["call"] == "tel:+8613800138000"
+        order = _messages(session, kind="work_order")[0]
+        assert "Li Na" in order.body and "+86 138 0013 8000" in order.body
+        assert "geo:31.230000,121.470000" in order.body
+
+
+def test_customers_are_told_in_their_own_language_tag() -> None:
+    from fieldservice.notifications.templates import CUSTOMER_KINDS, TEMPLATES, render
+
+    for kind in CUSTOMER_KINDS:
+        assert set(TEMPLATES[kind]) == {"en", "zh", "ja"}, kind
+    fields = {"appliance": "x", "count": 2, "appliances": "x, y"}
+    assert render("household_notice", "zh-CN", fields) == render("household_notice", "zh", fields)
+    assert render("household_notice", "ja-JP", fields)[0].startswith("ご家庭")
+    assert render("household_notice", "fr", fields) == render("household_notice", "en", fields)
