@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from device_sim.pacing import Gate
 
 MAX_INFLIGHT = 1000
+PROGRESS_EVERY = 1000
 CONNECT_TIMEOUT_S = 10.0
 ACK_TIMEOUT_S = 60.0
 
@@ -135,13 +136,15 @@ def publish_messages(
     fast: bool = False,
     window: int = MAX_INFLIGHT,
     gate: Gate | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> PublishStats:
     """Publish each message on `{prefix}/{device_id}/{channel}`; return once all are acked.
 
     Pacing (`speed`) follows each message's `at`, as `publish` does with `ts`; `retain`
     is honoured (status). `fast=True` uses `MqttWriter` (QoS 0 or 1; `window` messages
     may wait for their PUBACK, e.g. 20,000 for a 10k-device fleet), else paho. `gate`
-    (an `IngestPacer`) holds publishing back while the receiving service is behind.
+    (an `IngestPacer`) holds publishing back while the receiving service is behind;
+    `progress` is told the count sent every `PROGRESS_EVERY` messages.
     """
     if speed is not None and speed <= 0:
         raise ValueError(f"speed must be positive or None, got {speed}")
@@ -162,6 +165,7 @@ def publish_messages(
             tls=tls,
             window=window,
             gate=gate,
+            progress=progress,
         )
     acks = _Acks()
     client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=True)
@@ -187,7 +191,15 @@ def publish_messages(
             raise SimulatorError(f"MQTT broker at {host}:{port} refused: {acks.connect_error}")
         started = time.perf_counter()
         sent = _send(
-            client, acks, messages, prefix=prefix, qos=qos, speed=speed, window=window, gate=gate
+            client,
+            acks,
+            messages,
+            prefix=prefix,
+            qos=qos,
+            speed=speed,
+            window=window,
+            gate=gate,
+            progress=progress,
         )
         if qos > 0 and not acks.wait_until(sent, ack_timeout_s):
             raise SimulatorError(
@@ -212,6 +224,7 @@ def _send(
     speed: float | None,
     window: int,
     gate: Gate | None,
+    progress: Callable[[int], None] | None,
 ) -> int:
     sent = 0
     first_ts: float | None = None
@@ -240,6 +253,8 @@ def _send(
             raise SimulatorError(f"broker stopped acknowledging ({acks.count} of {sent})")
         if gate is not None and gate.behind(sent):
             gate.wait(sent)
+        if progress is not None and sent % PROGRESS_EVERY == 0:
+            progress(sent)
     return sent
 
 
@@ -258,6 +273,7 @@ def _publish_fast(
     tls: bool,
     window: int,
     gate: Gate | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> PublishStats:
     from device_sim.mqtt_writer import MqttWriter
 
@@ -291,6 +307,8 @@ def _publish_fast(
             if gate is not None and gate.behind(sent):
                 writer.flush()
                 gate.wait(sent, idle=writer.idle)
+            if progress is not None and sent % PROGRESS_EVERY == 0:
+                progress(sent)
         if not writer.wait_acked(ack_timeout_s):
             raise SimulatorError(
                 f"only {writer.acked} of {writer.sent} messages acknowledged after "

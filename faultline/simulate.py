@@ -30,6 +30,7 @@ from device_sim.recording import read_recording, write_recording
 from device_sim.scenario import deliveries, messages, readings
 from domain import DeviceType, FaultCode
 from domain.wire import Channel, encode_reading
+from faultline.progress import Progress
 from faultline.settings import Settings
 from ingest.broker_address import BrokerAddress
 
@@ -117,6 +118,7 @@ def publish_plan(
         password=broker.password,
         tls=broker.tls,
         gate=gate,
+        progress=Progress("published").update,
     )
 
 
@@ -238,6 +240,7 @@ def _publish(
         fast=getattr(args, "fast", False),
         window=20_000 if getattr(args, "fast", False) else 1000,
         gate=gate,
+        progress=Progress("published").update,
     )
 
 
