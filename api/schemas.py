@@ -5,14 +5,25 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
+from api.params import Day
 from domain.devices import CustomerTier, DeviceInfo, DeviceType, Location
 
 
+def _integral(value: Any) -> Any:
+    """JSON has one number type: 6.0 is the integer 6 (a string or 6.5 is still refused)."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+# After an `int` field that is `strict` (no strings, no booleans): a JSON number with no
+# fraction is an integer. Placed after the bounds, so they stay in the JSON Schema.
+INTEGRAL = BeforeValidator(_integral)
+
+
 class LocationIn(BaseModel):
-    lat: float = Field(ge=-90, le=90)
-    lon: float = Field(ge=-180, le=180)
+    lat: float = Field(ge=-90, le=90, allow_inf_nan=False, strict=True)
+    lon: float = Field(ge=-180, le=180, allow_inf_nan=False, strict=True)
 
 
 class DeviceIn(BaseModel):
@@ -28,7 +39,7 @@ class DeviceIn(BaseModel):
     serial: str | None = None
     production_batch: str | None = None
     firmware: str | None = None
-    install_date: date | None = None
+    install_date: Day | None = None
     customer_tier: CustomerTier = CustomerTier.STANDARD
 
     def to_domain(self) -> DeviceInfo:

@@ -110,6 +110,7 @@ class Service:
                 ingest_stats=self.ingest_snapshot,
                 on_device_created=self.directory.add,
                 fieldservice=self.fieldservice.config,
+                max_body_bytes=self.settings.http_max_body_bytes,
             )
         )
         self._http: uvicorn.Server | None = None

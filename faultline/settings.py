@@ -42,6 +42,11 @@ class Settings(BaseSettings):
     )
     http_host: str = "127.0.0.1"
     http_port: int = 8000
+    http_max_body_bytes: int = Field(
+        default=1 << 20,
+        gt=0,
+        description="largest HTTP request body read, in bytes; larger ones get 413 unread",
+    )
     admin_token: str = ""
     ingest_batch_size: int = 1000
     ingest_batch_age_s: float = 0.2

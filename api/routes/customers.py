@@ -7,7 +7,7 @@ import time
 from fastapi import APIRouter, Path
 
 from api.deps import SessionDep
-from api.errors import NotFound
+from api.errors import NotFound, documented
 from api.schemas_fieldservice import CustomerIn, CustomerOut
 from fieldservice import customers
 
@@ -26,7 +26,7 @@ def put_customer(
     return CustomerOut.of(row)
 
 
-@router.get("/{customer_id}", response_model=CustomerOut)
+@router.get("/{customer_id}", response_model=CustomerOut, responses=documented(404))
 def get_customer(session: SessionDep, customer_id: str = CustomerId) -> CustomerOut:
     row = customers.get(session=session, customer_id=customer_id)
     if row is None:

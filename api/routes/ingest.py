@@ -9,7 +9,8 @@ from fastapi import APIRouter, Query
 
 from api.auth import ContextDep
 from api.deps import SessionDep
-from api.pagination import MAX_LIMIT, decode_cursor, page
+from api.pagination import MAX_LIMIT, IdCursor, page, row_id
+from domain.wire import RejectReason
 from storage import dead_letters
 
 router = APIRouter(tags=["ingest"])
@@ -25,14 +26,14 @@ def ingest_stats(context: ContextDep, session: SessionDep) -> dict[str, Any]:
 @router.get("/dead-letters")
 def list_dead_letters(
     session: SessionDep,
-    reason: str | None = None,
-    cursor: str | None = None,
+    reason: RejectReason | None = None,
+    cursor: IdCursor = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100,
 ) -> dict[str, Any]:
     rows = dead_letters.list_page(
-        session=session, before_id=decode_cursor(cursor), limit=limit + 1, reason=reason
+        session=session, before_id=row_id(cursor), limit=limit + 1, reason=reason
     )
-    result = page(rows, limit, lambda row: row.id)
+    result = page(rows, limit, lambda row: str(row.id))
     result["items"] = [
         {
             "id": row.id,
