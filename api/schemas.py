@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from datetime import date, datetime
 from typing import Any
 
@@ -9,6 +10,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from api.params import Day
 from domain.devices import CustomerTier, DeviceInfo, DeviceType, Location
+from storage.models import DeadLetterRow
 
 
 def _integral(value: Any) -> Any:
@@ -139,3 +141,34 @@ class TicketOut(BaseModel):
     technician_id: str | None
     sla: SlaOut
     timeline: list[TicketEventOut]
+
+
+class DeadLetterOut(BaseModel):
+    """A message ingest rejected, as lists show it: no payload bytes, only their size and hash."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    received_at: float
+    topic: str
+    device_id: str | None
+    reason: str
+    detail: str
+    payload_bytes: int
+    payload_sha256: str
+
+
+class DeadLetterDetailOut(DeadLetterOut):
+    """One dead letter with the first bytes of its payload, as stored (base64)."""
+
+    payload_prefix_b64: str
+    payload_truncated: bool
+
+    @classmethod
+    def of(cls, row: DeadLetterRow) -> DeadLetterDetailOut:
+        prefix = bytes(row.payload_prefix)
+        return cls(
+            **DeadLetterOut.model_validate(row).model_dump(),
+            payload_prefix_b64=base64.b64encode(prefix).decode(),
+            payload_truncated=len(prefix) < row.payload_bytes,
+        )

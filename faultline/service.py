@@ -21,7 +21,7 @@ from faultline.detection_checkpoint import DetectionCheckpointer
 from faultline.directory import DeviceDirectory
 from faultline.fieldservice_worker import FieldServiceWorker
 from faultline.pipeline import Pipeline
-from faultline.retention import RetentionSchedule
+from faultline.retention import DeadLetterTrim, RetentionSchedule
 from faultline.settings import Settings
 from faultline.telemetry_backend import open_telemetry_store, spool_health
 from ingest.broker_address import BrokerAddress
@@ -50,13 +50,16 @@ class Service:
         self.telemetry: TelemetryStore = open_telemetry_store(
             self.settings, device_type=self.directory.lookup
         )
-        self.retention: RetentionSchedule | None = None
-        if isinstance(self.telemetry, EmbeddedTelemetryStore) and settings.telemetry_raw_days > 0:
-            self.retention = RetentionSchedule(
-                self.telemetry,
-                raw_days=settings.telemetry_raw_days,
-                every_s=settings.telemetry_compact_every_s,
-            )
+        # The embedded store is compacted here; InfluxDB keeps its own retention.
+        compacted = self.telemetry if isinstance(self.telemetry, EmbeddedTelemetryStore) else None
+        if settings.telemetry_raw_days <= 0:
+            compacted = None
+        self.retention = RetentionSchedule(
+            compacted,
+            raw_days=settings.telemetry_raw_days,
+            every_s=settings.telemetry_compact_every_s,
+            dead_letters=DeadLetterTrim(self.sessions, self.settings.dead_letter_retention()),
+        )
         self.fieldservice = FieldServiceWorker(
             settings=self.settings, sessions=self.sessions, telemetry=self.telemetry
         )
@@ -74,6 +77,7 @@ class Service:
             fieldservice=self.fieldservice.config,
             on_readings=self.fieldservice.observe,
             after_batch=self.checkpointer.after_batch,
+            dead_letter_retention=self.settings.dead_letter_retention(),
         )
         inbox: queue.Queue[RawMessage] = queue.Queue(self.settings.ingest_queue_size)
         prefix = self.settings.mqtt_prefix
@@ -117,8 +121,7 @@ class Service:
         self._http_thread: threading.Thread | None = None
 
     def start(self, *, http: bool = True) -> None:
-        if self.retention is not None:
-            self.retention.start()
+        self.retention.start()
         self.worker.start()
         if self.settings.fieldservice_enabled:
             self.fieldservice.start()
@@ -143,8 +146,7 @@ class Service:
         if self._http is not None and self._http_thread is not None:
             self._http.should_exit = True
             self._http_thread.join(10)
-        if self.retention is not None:
-            self.retention.stop()
+        self.retention.stop()
         self.fieldservice.stop()
         self.telemetry.close()
         self.db.dispose()

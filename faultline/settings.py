@@ -7,6 +7,8 @@ import secrets
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from storage.dead_letters import Retention
+
 
 class Settings(BaseSettings):
     """Every knob of the service (DESIGN.md, "Command line and configuration")."""
@@ -33,7 +35,17 @@ class Settings(BaseSettings):
     telemetry_spool_max_bytes: int = 1 << 30
     # Embedded store: raw readings for this many days (event time), hourly after.
     telemetry_raw_days: float = 30.0
-    telemetry_compact_every_s: float = 3600.0
+    telemetry_compact_every_s: float = Field(
+        default=3600.0,
+        description="seconds between retention runs (telemetry compaction, dead letters)",
+    )
+    # Dead letters (rejected messages) keep the first 4 KiB of a payload, its size and hash.
+    dead_letter_max_age_days: float = Field(
+        default=30.0, gt=0, description="dead letters received longer ago than this are deleted"
+    )
+    dead_letter_max_count: int = Field(
+        default=100_000, ge=1, description="only the newest this many dead letters are kept"
+    )
     # Detection: the fleet model file (`faultline model train`; empty: no
     # UNCLASSIFIED_ANOMALY) and how often the engine's state is checkpointed to the database.
     fleet_model: str = ""
@@ -82,6 +94,12 @@ class Settings(BaseSettings):
     notify_lease_s: float = 60.0
     notify_max_attempts: int = 8
     notify_backoff_s: float = 2.0
+
+    def dead_letter_retention(self) -> Retention:
+        return Retention(
+            max_age_s=self.dead_letter_max_age_days * 86_400.0,
+            max_count=self.dead_letter_max_count,
+        )
 
     def with_token(self) -> Settings:
         """These settings, with a generated operator token if none was configured."""
