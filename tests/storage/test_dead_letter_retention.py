@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from alembic import command
-from sqlalchemy import Engine, event, func, select, text
+from sqlalchemy import Engine, delete, event, func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from domain.wire import DeadLetter, RejectReason
@@ -116,6 +116,22 @@ def test_letters_past_the_count_limit_are_trimmed_to_it_newest_kept(
     with sessions() as session:
         shown = dead_letters.list_page(session=session, limit=limit)
     assert [s.detail for s in shown] == [f"letter {n}" for n in reversed(range(10_000, 11_000))]
+
+
+def test_skipped_ids_never_let_the_count_pass_the_limit(sessions: sessionmaker[Session]) -> None:
+    with sessions.begin() as session:
+        dead_letters.add_many(session=session, letters=[_letter(n) for n in range(100)])
+        # Ids skipped in the middle, as rolled-back inserts leave them on PostgreSQL.
+        session.execute(delete(DeadLetterRow).where(DeadLetterRow.id.between(60, 70)))
+    with sessions.begin() as session:
+        dead_letters.add_many(
+            session=session,
+            letters=[_letter(n) for n in range(100, 110)],
+            retention=Retention(max_age_s=30 * DAY, max_count=50),
+        )
+    with sessions() as session:
+        kept = [s.detail for s in dead_letters.list_page(session=session, limit=100)]
+    assert len(kept) <= 50 and kept[:10] == [f"letter {n}" for n in reversed(range(100, 110))]
 
 
 def test_the_periodic_trim_removes_letters_older_than_the_age_limit(
