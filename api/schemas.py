@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
-from api.params import Day
+from api.params import ID_PATTERN, Day
 from domain.devices import CustomerTier, DeviceInfo, DeviceType, Location
 from storage.models import DeadLetterRow
 
@@ -33,7 +33,7 @@ class DeviceIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    device_id: str = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.:-]+$")
+    device_id: str = Field(min_length=1, max_length=128, pattern=ID_PATTERN)
     type: DeviceType
     model: str = Field(min_length=1, max_length=64)
     customer_id: str = Field(min_length=1, max_length=128)

@@ -8,12 +8,13 @@ from fastapi import APIRouter, Path
 
 from api.deps import SessionDep
 from api.errors import NotFound, documented
+from api.params import ID_PATTERN
 from api.schemas_fieldservice import CustomerIn, CustomerOut
 from fieldservice import customers
 
 router = APIRouter(prefix="/customers", tags=["customers"])
 
-CustomerId = Path(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.:-]+$")
+CustomerId = Path(min_length=1, max_length=128, pattern=ID_PATTERN)
 
 
 @router.put("/{customer_id}", response_model=CustomerOut)
