@@ -35,14 +35,10 @@ def document(app: FastAPI, *, prefix: str) -> dict[str, Any]:
         routes=app.routes,
     )
     components = schema.setdefault("components", {}).setdefault("schemas", {})
-    for name, definition in ErrorOut.model_json_schema(
-        ref_template="#/components/schemas/{model}"
-    ).pop("$defs", {}).items():
+    error = ErrorOut.model_json_schema(ref_template="#/components/schemas/{model}")
+    for name, definition in error.pop("$defs", {}).items():
         components.setdefault(name, definition)
-    components["ErrorOut"] = ErrorOut.model_json_schema(
-        ref_template="#/components/schemas/{model}"
-    )
-    components["ErrorOut"].pop("$defs", None)
+    components["ErrorOut"] = error
     for path, operations in schema.get("paths", {}).items():
         if not path.startswith(prefix):
             continue
