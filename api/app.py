@@ -7,9 +7,11 @@ from typing import Any
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.responses import JSONResponse
 
-from api.auth import ContextDep, require_operator
+from api import openapi
+from api.auth import ContextDep, authorization_is_valid, require_operator
 from api.context import ApiContext
 from api.errors import install_handlers
+from api.request_gate import RequestGate
 from api.routes import (
     alerts,
     anomalies,
@@ -21,11 +23,19 @@ from api.routes import (
     tickets,
 )
 
+API_PREFIX = "/api/"
+
 
 def create_app(context: ApiContext) -> FastAPI:
     app = FastAPI(title="Faultline", version="0.1.0", summary="Proactive appliance care")
     app.state.context = context
     install_handlers(app)
+    app.add_middleware(
+        RequestGate,
+        prefix=API_PREFIX,
+        authenticated=lambda authorization: authorization_is_valid(context, authorization),
+        max_body_bytes=context.max_body_bytes,
+    )
 
     v1 = APIRouter(prefix="/api/v1", dependencies=[Depends(require_operator)])
     for module in (
@@ -41,7 +51,11 @@ def create_app(context: ApiContext) -> FastAPI:
         v1.include_router(module.router)
     app.include_router(v1)
 
-    @app.get("/health", tags=["health"])
+    @app.get(
+        "/health",
+        tags=["health"],
+        responses={503: {"description": "a part is failing; `checks` says which and why"}},
+    )
     def health(context: ContextDep) -> Any:
         checks = context.health_checks()
         ok = all(passed for passed, _ in checks.values())
@@ -53,4 +67,5 @@ def create_app(context: ApiContext) -> FastAPI:
         }
         return JSONResponse(body, status_code=200 if ok else 503)
 
+    openapi.install(app, prefix=API_PREFIX)
     return app

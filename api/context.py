@@ -23,3 +23,5 @@ class ApiContext:
     ingest_stats: Callable[[], dict[str, Any]]
     on_device_created: Callable[[str, DeviceType, str], None] = lambda _id, _type, _model: None
     fieldservice: FieldServiceConfig = field(default_factory=FieldServiceConfig)
+    # The largest request body read, in bytes (FAULTLINE_HTTP_MAX_BODY_BYTES).
+    max_body_bytes: int = 1 << 20

@@ -2,17 +2,30 @@
 
 from __future__ import annotations
 
+import base64
 from datetime import date, datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
+from api.params import ID_PATTERN, Day
 from domain.devices import CustomerTier, DeviceInfo, DeviceType, Location
+from storage.models import DeadLetterRow
+
+
+def _integral(value: Any) -> Any:
+    """JSON has one number type: 6.0 is the integer 6 (a string or 6.5 is still refused)."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+# After an `int` field that is `strict` (no strings, no booleans): a JSON number with no
+# fraction is an integer. Placed after the bounds, so they stay in the JSON Schema.
+INTEGRAL = BeforeValidator(_integral)
 
 
 class LocationIn(BaseModel):
-    lat: float = Field(ge=-90, le=90)
-    lon: float = Field(ge=-180, le=180)
+    lat: float = Field(ge=-90, le=90, allow_inf_nan=False, strict=True)
+    lon: float = Field(ge=-180, le=180, allow_inf_nan=False, strict=True)
 
 
 class DeviceIn(BaseModel):
@@ -20,7 +33,7 @@ class DeviceIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    device_id: str = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.:-]+$")
+    device_id: str = Field(min_length=1, max_length=128, pattern=ID_PATTERN)
     type: DeviceType
     model: str = Field(min_length=1, max_length=64)
     customer_id: str = Field(min_length=1, max_length=128)
@@ -28,7 +41,7 @@ class DeviceIn(BaseModel):
     serial: str | None = None
     production_batch: str | None = None
     firmware: str | None = None
-    install_date: date | None = None
+    install_date: Day | None = None
     customer_tier: CustomerTier = CustomerTier.STANDARD
 
     def to_domain(self) -> DeviceInfo:
@@ -128,3 +141,34 @@ class TicketOut(BaseModel):
     technician_id: str | None
     sla: SlaOut
     timeline: list[TicketEventOut]
+
+
+class DeadLetterOut(BaseModel):
+    """A message ingest rejected, as lists show it: no payload bytes, only their size and hash."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    received_at: float
+    topic: str
+    device_id: str | None
+    reason: str
+    detail: str
+    payload_bytes: int
+    payload_sha256: str
+
+
+class DeadLetterDetailOut(DeadLetterOut):
+    """One dead letter with the first bytes of its payload, as stored (base64)."""
+
+    payload_prefix_b64: str
+    payload_truncated: bool
+
+    @classmethod
+    def of(cls, row: DeadLetterRow) -> DeadLetterDetailOut:
+        prefix = bytes(row.payload_prefix)
+        return cls(
+            **DeadLetterOut.model_validate(row).model_dump(),
+            payload_prefix_b64=base64.b64encode(prefix).decode(),
+            payload_truncated=len(prefix) < row.payload_bytes,
+        )

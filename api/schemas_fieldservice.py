@@ -3,14 +3,14 @@ ticket status changes, alerts, and the ticket's assignment/work order/SLA view."
 
 from __future__ import annotations
 
-import re
 import time
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from sqlalchemy.orm import Session
 
-from api.schemas import LocationIn, SlaOut, TicketOut
+from api.params import ID_PATTERN
+from api.schemas import INTEGRAL, LocationIn, SlaOut, TicketOut
 from domain.devices import DeviceType
 from fieldservice import sla, technicians, work_orders
 from fieldservice.customers import CustomerIn as CustomerInput
@@ -24,20 +24,21 @@ from storage.models import (
     WorkOrderRow,
 )
 
-Identifier = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.:-]+$")
+Identifier = Field(min_length=1, max_length=128, pattern=ID_PATTERN)
 Language = Literal["en", "zh", "ja"]
-SKILLS = {t.value for t in DeviceType} | {"any"}
-_CLOCK = re.compile(r"^([01]\d|2[0-4]):([0-5]\d)$")
+# No spaces or control characters, one @ (spelled out: regex engines disagree on "\s").
+EMAIL = r"^[^@\x00-\x20\x7f]+@[^@\x00-\x20\x7f]+$"
+# A technician's skill: a device type, or "any".
+Skill = DeviceType | Literal["any"]
+# A time of day, "00:00" to "24:00".
+TimeOfDay = Annotated[str, Field(pattern=r"^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$")]
+Weekday = Annotated[int, Field(ge=0, le=6, strict=True, description="Monday is 0"), INTEGRAL]
+UtcOffsetMinutes = Annotated[int, Field(ge=-720, le=840, strict=True), INTEGRAL]
 
 
 def _minutes(value: str) -> int:
-    match = _CLOCK.match(value)
-    if not match:
-        raise ValueError(f"{value!r} is not a time of day like '08:30'")
-    minutes = int(match.group(1)) * 60 + int(match.group(2))
-    if minutes > 24 * 60:
-        raise ValueError(f"{value!r} is past midnight")
-    return minutes
+    hours, minutes = value.split(":")
+    return int(hours) * 60 + int(minutes)
 
 
 def _clock(minutes: int) -> str:
@@ -47,22 +48,14 @@ def _clock(minutes: int) -> str:
 class WorkingHours(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    start: str = "08:00"
-    end: str = "18:00"
-    weekdays: list[int] = Field(default=[0, 1, 2, 3, 4, 5], description="Monday is 0")
-    utc_offset_minutes: int = Field(default=480, ge=-720, le=840)
-
-    @field_validator("start", "end")
-    @classmethod
-    def _time_of_day(cls, value: str) -> str:
-        _minutes(value)
-        return value
+    start: TimeOfDay = "08:00"
+    end: Annotated[TimeOfDay, Field(description="later than start")] = "18:00"
+    weekdays: list[Weekday] = Field(default=[0, 1, 2, 3, 4, 5], min_length=1)
+    utc_offset_minutes: UtcOffsetMinutes = 480
 
     @field_validator("weekdays")
     @classmethod
     def _weekdays(cls, value: list[int]) -> list[int]:
-        if not value or any(day not in range(7) for day in value):
-            raise ValueError("weekdays must be a non-empty list of 0 (Monday) … 6 (Sunday)")
         return sorted(set(value))
 
     @model_validator(mode="after")
@@ -75,7 +68,7 @@ class WorkingHours(BaseModel):
 class Contact(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    email: str | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+$")
+    email: str | None = Field(default=None, pattern=EMAIL)
     phone: str | None = None
     webhook_url: str | None = Field(default=None, pattern=r"^https?://")
 
@@ -87,29 +80,21 @@ class TechnicianIn(BaseModel):
 
     technician_id: str = Identifier
     name: str = Field(min_length=1, max_length=128)
-    skills: list[str] = Field(min_length=1)
+    skills: list[Skill] = Field(min_length=1)
     base: LocationIn
-    radius_km: float = Field(gt=0, le=500)
+    radius_km: float = Field(gt=0, le=500, allow_inf_nan=False, strict=True)
     working_hours: WorkingHours = Field(default_factory=WorkingHours)
-    daily_capacity: int = Field(default=6, ge=1, le=50)
+    daily_capacity: Annotated[int, Field(ge=1, le=50, strict=True), INTEGRAL] = 6
     contact: Contact = Field(default_factory=Contact)
     language: Language = "en"
-    active: bool = True
-
-    @field_validator("skills")
-    @classmethod
-    def _known_skills(cls, value: list[str]) -> list[str]:
-        unknown = sorted(set(value) - SKILLS)
-        if unknown:
-            raise ValueError(f"unknown skills {unknown}; use device types {sorted(SKILLS)}")
-        return value
+    active: bool = Field(default=True, strict=True)
 
     def to_input(self) -> TechnicianInput:
         start, end = _minutes(self.working_hours.start), _minutes(self.working_hours.end)
         return TechnicianInput(
             technician_id=self.technician_id,
             name=self.name,
-            skills=tuple(self.skills),
+            skills=tuple(str(skill) for skill in self.skills),
             base_lat=self.base.lat,
             base_lon=self.base.lon,
             radius_km=self.radius_km,
@@ -167,15 +152,9 @@ class TechnicianOut(BaseModel):
 class TimeWindow(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    weekdays: list[int] = Field(default=[0, 1, 2, 3, 4, 5, 6])
-    start: str
-    end: str
-
-    @field_validator("start", "end")
-    @classmethod
-    def _time_of_day(cls, value: str) -> str:
-        _minutes(value)
-        return value
+    weekdays: list[Weekday] = Field(default=[0, 1, 2, 3, 4, 5, 6])
+    start: TimeOfDay
+    end: TimeOfDay
 
 
 class CustomerIn(BaseModel):
@@ -184,7 +163,7 @@ class CustomerIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str | None = None
-    email: str | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+$")
+    email: str | None = Field(default=None, pattern=EMAIL)
     phone: str | None = None
     language: Language = "en"
     channels: list[Literal["email", "webhook", "mqtt"]] = Field(default=["email"])
@@ -192,7 +171,7 @@ class CustomerIn(BaseModel):
     preferred_windows: list[TimeWindow] = Field(default_factory=list)
     address: str | None = None
     access_notes: str | None = None
-    utc_offset_minutes: int = Field(default=480, ge=-720, le=840)
+    utc_offset_minutes: UtcOffsetMinutes = 480
 
     def to_input(self, customer_id: str) -> CustomerInput:
         return CustomerInput(

@@ -16,6 +16,7 @@ from fieldservice import flows
 from fieldservice.config import FieldServiceConfig
 from ingest.messages import Batch
 from storage import dead_letters
+from storage.dead_letters import Retention
 from storage.telemetry import TelemetryStore
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,7 @@ class Pipeline:
         fieldservice: FieldServiceConfig | None = None,
         on_readings: Callable[[Sequence[Reading]], None] | None = None,
         after_batch: Callable[[DetectionEngine], None] | None = None,
+        dead_letter_retention: Retention | None = None,
     ) -> None:
         self.telemetry = telemetry
         self.fieldservice = fieldservice or FieldServiceConfig()
@@ -52,6 +54,8 @@ class Pipeline:
         self.engine = engine or DetectionEngine()
         # Told after every finished batch (the detection checkpoint is taken there).
         self.after_batch = after_batch
+        # Applied whenever dead letters are stored (the retention schedule applies it too).
+        self.dead_letter_retention = dead_letter_retention
         self._registered: set[str] = set()
         self.tickets_opened = 0
         self.anomalies_seen = 0
@@ -80,7 +84,9 @@ class Pipeline:
     def _record(self, letters: Sequence[DeadLetter], anomalies: list[Anomaly]) -> None:
         with self.sessions.begin() as session:
             if letters:
-                dead_letters.add_many(session=session, letters=letters)
+                dead_letters.add_many(
+                    session=session, letters=letters, retention=self.dead_letter_retention
+                )
             opened = []
             for anomaly in anomalies:
                 _, created = flows.handle_anomaly(

@@ -25,7 +25,7 @@ from faultline.failures import is_transient
 from faultline.fieldservice_worker import FieldServiceWorker
 from faultline.health import HealthBounds
 from faultline.pipeline import Pipeline
-from faultline.retention import RetentionSchedule
+from faultline.retention import DeadLetterTrim, RetentionSchedule
 from faultline.settings import Settings
 from faultline.telemetry_backend import open_telemetry_store, spool_health
 from ingest.broker_address import BrokerAddress
@@ -74,13 +74,16 @@ class Service:
         self.telemetry: TelemetryStore = open_telemetry_store(
             self.settings, device_type=self.directory.lookup
         )
-        self.retention: RetentionSchedule | None = None
-        if isinstance(self.telemetry, EmbeddedTelemetryStore) and settings.telemetry_raw_days > 0:
-            self.retention = RetentionSchedule(
-                self.telemetry,
-                raw_days=settings.telemetry_raw_days,
-                every_s=settings.telemetry_compact_every_s,
-            )
+        # The embedded store is compacted here; InfluxDB keeps its own retention.
+        compacted = self.telemetry if isinstance(self.telemetry, EmbeddedTelemetryStore) else None
+        if settings.telemetry_raw_days <= 0:
+            compacted = None
+        self.retention = RetentionSchedule(
+            compacted,
+            raw_days=settings.telemetry_raw_days,
+            every_s=settings.telemetry_compact_every_s,
+            dead_letters=DeadLetterTrim(self.sessions, self.settings.dead_letter_retention()),
+        )
         self.fieldservice = FieldServiceWorker(
             settings=self.settings, sessions=self.sessions, telemetry=self.telemetry
         )
@@ -98,6 +101,7 @@ class Service:
             fieldservice=self.fieldservice.config,
             on_readings=self.fieldservice.observe,
             after_batch=self.checkpointer.after_batch,
+            dead_letter_retention=self.settings.dead_letter_retention(),
         )
         inbox: queue.Queue[RawMessage] = queue.Queue(self.settings.ingest_queue_size)
         prefix = self.settings.mqtt_prefix
@@ -141,6 +145,7 @@ class Service:
                 ingest_stats=self.ingest_snapshot,
                 on_device_created=self.directory.add,
                 fieldservice=self.fieldservice.config,
+                max_body_bytes=self.settings.http_max_body_bytes,
             )
         )
         self._http: uvicorn.Server | None = None
@@ -150,8 +155,7 @@ class Service:
         """Start every part; the HTTP port is taken first, so a port held by another
         program stops the start before any message is taken (`ServiceStartError`)."""
         listening = self._bind_http() if http else None
-        if self.retention is not None:
-            self.retention.start()
+        self.retention.start()
         self.worker.start()
         if self.settings.fieldservice_enabled:
             self.fieldservice.start()
@@ -181,8 +185,7 @@ class Service:
         if self._http is not None and self._http_thread is not None:
             self._http.should_exit = True
             self._http_thread.join(10)
-        if self.retention is not None:
-            self.retention.stop()
+        self.retention.stop()
         self.fieldservice.stop()
         self.telemetry.close()
         self.db.dispose()

@@ -12,6 +12,8 @@ import secrets
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from storage.dead_letters import Retention
+
 
 class Settings(BaseSettings):
     """Every knob of the service (DESIGN.md, "Command line and configuration")."""
@@ -60,7 +62,15 @@ class Settings(BaseSettings):
         "hourly min/mean/max; 0 keeps everything raw",
     )
     telemetry_compact_every_s: float = Field(
-        default=3600.0, description="embedded store: seconds between retention runs"
+        default=3600.0,
+        description="seconds between retention runs (telemetry compaction, dead letters)",
+    )
+    # Dead letters (rejected messages) keep the first 4 KiB of a payload, its size and hash.
+    dead_letter_max_age_days: float = Field(
+        default=30.0, gt=0, description="dead letters received longer ago than this are deleted"
+    )
+    dead_letter_max_count: int = Field(
+        default=100_000, ge=1, description="only the newest this many dead letters are kept"
     )
     # -- detection ----------------------------------------------------------------------
     fleet_model: str = Field(
@@ -74,6 +84,11 @@ class Settings(BaseSettings):
     # -- HTTP ---------------------------------------------------------------------------
     http_host: str = Field(default="127.0.0.1", description="API address")
     http_port: int = Field(default=8000, description="API port")
+    http_max_body_bytes: int = Field(
+        default=1 << 20,
+        gt=0,
+        description="largest HTTP request body read, in bytes; larger ones get 413 unread",
+    )
     admin_token: str = Field(
         default="",
         description="operator bearer token; generated and printed at start when empty",
@@ -163,6 +178,12 @@ class Settings(BaseSettings):
     fieldservice_interval_s: float = Field(
         default=10.0, description="seconds between dispatch/SLA rounds"
     )
+
+    def dead_letter_retention(self) -> Retention:
+        return Retention(
+            max_age_s=self.dead_letter_max_age_days * 86_400.0,
+            max_count=self.dead_letter_max_count,
+        )
 
     def with_token(self) -> Settings:
         """These settings, with a generated operator token if none was configured."""

@@ -25,7 +25,7 @@ from fieldservice import (
     work_orders,
 )
 from fieldservice.config import FieldServiceConfig
-from fieldservice.errors import IllegalTransitionError, InvalidRequestError, TicketNotFoundError
+from fieldservice.errors import IllegalTransitionError, TicketNotFoundError
 from fieldservice.lifecycle import Role
 from fieldservice.notifications import messages
 from fieldservice.work_orders import WorkOrderStatus
@@ -84,7 +84,10 @@ def change_status(
     previous = S(ticket.status)
     if status is S.ASSIGNED and previous is S.OPENED:
         if not technician_id:
-            raise InvalidRequestError(f"assigning ticket {ticket_id} by hand needs a technician_id")
+            # Not a malformed request: the same body is right for an en-route ticket.
+            raise IllegalTransitionError(
+                f"ticket {ticket_id} is opened: assigning it by hand needs a technician_id"
+            )
         scheduling.assign_by_hand(
             session=session,
             ticket=ticket,

@@ -187,10 +187,14 @@ class AnomalyRow(Base):
 
 
 class DeadLetterRow(Base):
-    """A message ingest rejected, kept with its reason for inspection."""
+    """A message ingest rejected, kept with its reason for inspection: the first bytes of its
+    payload, with the whole payload's size and SHA-256 (a payload may be megabytes)."""
 
     __tablename__ = "dead_letters"
-    __table_args__ = (Index("ix_dead_letters_reason_id", "reason", "id"),)
+    __table_args__ = (
+        Index("ix_dead_letters_reason_id", "reason", "id"),
+        Index("ix_dead_letters_received_at", "received_at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     received_at: Mapped[float] = mapped_column(Double)
@@ -198,7 +202,9 @@ class DeadLetterRow(Base):
     device_id: Mapped[str | None] = mapped_column(String)
     reason: Mapped[str] = mapped_column(String)
     detail: Mapped[str] = mapped_column(Text)
-    payload: Mapped[bytes] = mapped_column(LargeBinary)
+    payload_prefix: Mapped[bytes] = mapped_column(LargeBinary)
+    payload_bytes: Mapped[int] = mapped_column(Integer)
+    payload_sha256: Mapped[str] = mapped_column(String(64))
 
 
 # --- Field service (issue 6): customers, technicians, work orders, SLA state, closure

@@ -2,12 +2,34 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.mosquitto import Mosquitto
+
+FAKETIME_SHIM = Path(__file__).parent / "faketime"
+
+
+def _rerun_fit_for_faketime() -> None:
+    """Under `faketime` run as scripts/test-at would: only the calendar clock faked, and
+    the sleep shim loaded in every process (else lock timeouts hang: see the shim)."""
+    preloaded = "faketime" in os.environ.get("LD_PRELOAD", "")
+    ready = os.environ.get("FAKETIME_DONT_FAKE_MONOTONIC") == "1" and str(
+        FAKETIME_SHIM
+    ) in os.environ.get("PYTHONPATH", "")
+    if preloaded and not ready:
+        env = dict(os.environ, FAKETIME_DONT_FAKE_MONOTONIC="1")
+        env["PYTHONPATH"] = os.pathsep.join(
+            filter(None, [str(FAKETIME_SHIM), env.get("PYTHONPATH")])
+        )
+        os.execve(sys.executable, [sys.executable, "-m", "pytest", *sys.argv[1:]], env)
+
+
+_rerun_fit_for_faketime()
 
 
 @pytest.fixture

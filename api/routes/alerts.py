@@ -7,20 +7,22 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from api.deps import SessionDep
-from api.pagination import MAX_LIMIT, decode_cursor, page
+from api.pagination import MAX_LIMIT, IdCursor, Page, page, row_id
+from api.params import TicketIdFilter
 from api.schemas_fieldservice import AlertOut
 from fieldservice.notifications import outbox
+from fieldservice.notifications.outbox import Audience
 
 router = APIRouter(prefix="/alerts", tags=["alerts"])
 
 
-@router.get("")
+@router.get("", response_model=Page[AlertOut])
 def list_alerts(
     session: SessionDep,
     customer_id: str | None = None,
-    ticket_id: int | None = None,
-    audience: str = "customer",
-    cursor: str | None = None,
+    ticket_id: TicketIdFilter = None,
+    audience: Audience = Audience.CUSTOMER,
+    cursor: IdCursor = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100,
 ) -> dict[str, Any]:
     """`audience=technician` or `desk` lists those messages instead."""
@@ -29,9 +31,9 @@ def list_alerts(
         customer_id=customer_id,
         ticket_id=ticket_id,
         audience=audience,
-        before_id=decode_cursor(cursor),
+        before_id=row_id(cursor),
         limit=limit + 1,
     )
-    result = page(rows, limit, lambda row: row.id)
+    result = page(rows, limit, lambda row: str(row.id))
     result["items"] = [AlertOut.of(row) for row in result["items"]]
     return result

@@ -7,13 +7,14 @@ import time
 from fastapi import APIRouter, Path
 
 from api.deps import SessionDep
-from api.errors import NotFound
+from api.errors import NotFound, documented
+from api.params import ID_PATTERN
 from api.schemas_fieldservice import CustomerIn, CustomerOut
 from fieldservice import customers
 
 router = APIRouter(prefix="/customers", tags=["customers"])
 
-CustomerId = Path(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.:-]+$")
+CustomerId = Path(min_length=1, max_length=128, pattern=ID_PATTERN)
 
 
 @router.put("/{customer_id}", response_model=CustomerOut)
@@ -26,7 +27,7 @@ def put_customer(
     return CustomerOut.of(row)
 
 
-@router.get("/{customer_id}", response_model=CustomerOut)
+@router.get("/{customer_id}", response_model=CustomerOut, responses=documented(404))
 def get_customer(session: SessionDep, customer_id: str = CustomerId) -> CustomerOut:
     row = customers.get(session=session, customer_id=customer_id)
     if row is None:

@@ -8,10 +8,18 @@ from fastapi import APIRouter, Query, status
 
 from api.auth import ContextDep
 from api.deps import SessionDep
-from api.errors import BadRequest, NotFound
-from api.pagination import MAX_LIMIT, decode_cursor, page
+from api.errors import NotFound, documented
+from api.pagination import (
+    MAX_LIMIT,
+    KeyCursor,
+    Page,
+    ReadingCursor,
+    page,
+    reading_cursor,
+    reading_position,
+)
+from api.params import Instant, unix_seconds
 from api.schemas import DeviceIn, DeviceOut, ReadingOut
-from api.timeparse import parse_instant
 from domain.devices import DeviceType
 from storage import devices
 
@@ -20,7 +28,12 @@ router = APIRouter(prefix="/devices", tags=["devices"])
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=DeviceOut)
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=DeviceOut,
+    responses=documented(409),
+)
 def create_device(device_in: DeviceIn, session: SessionDep, context: ContextDep) -> DeviceOut:
     row = devices.create(session=session, device_in=device_in.to_domain())
     session.flush()
@@ -28,22 +41,22 @@ def create_device(device_in: DeviceIn, session: SessionDep, context: ContextDep)
     return DeviceOut.of(devices.to_info(row))
 
 
-@router.get("")
+@router.get("", response_model=Page[DeviceOut])
 def list_devices(
     session: SessionDep,
     type: DeviceType | None = None,
-    cursor: str | None = None,
+    cursor: KeyCursor = None,
     limit: Limit = 100,
 ) -> dict[str, Any]:
     rows = devices.list_page(
-        session=session, after=decode_cursor(cursor), limit=limit + 1, type=type
+        session=session, after=cursor, limit=limit + 1, type=type
     )
     result = page(rows, limit, lambda row: row.device_id)
     result["items"] = [DeviceOut.of(devices.to_info(row)) for row in result["items"]]
     return result
 
 
-@router.get("/{device_id}", response_model=DeviceOut)
+@router.get("/{device_id}", response_model=DeviceOut, responses=documented(404))
 def get_device(device_id: str, session: SessionDep) -> DeviceOut:
     row = devices.get(session=session, device_id=device_id)
     if row is None:
@@ -51,31 +64,28 @@ def get_device(device_id: str, session: SessionDep) -> DeviceOut:
     return DeviceOut.of(devices.to_info(row))
 
 
-@router.get("/{device_id}/telemetry")
+@router.get("/{device_id}/telemetry", response_model=Page[ReadingOut], responses=documented(404))
 def device_telemetry(
     device_id: str,
     session: SessionDep,
     context: ContextDep,
     metric: str | None = None,
-    start: str | None = None,
-    end: str | None = None,
-    cursor: str | None = None,
+    start: Instant = None,
+    end: Instant = None,
+    cursor: ReadingCursor = None,
     limit: Limit = 500,
 ) -> dict[str, Any]:
     if devices.get(session=session, device_id=device_id) is None:
         raise NotFound(f"device {device_id!r}")
-    after = decode_cursor(cursor)
-    if after is not None and not (isinstance(after, list) and len(after) == 2):
-        raise BadRequest("cursor does not belong to a telemetry listing")
     readings = context.telemetry.query(
         device_id=device_id,
         metric=metric,
-        start=parse_instant(start, "start"),
-        end=parse_instant(end, "end"),
-        after=(float(after[0]), int(after[1])) if after else None,
+        start=unix_seconds(start),
+        end=unix_seconds(end),
+        after=reading_position(cursor),
         limit=limit + 1,
     )
-    result = page(readings, limit, lambda r: [r.ts, r.seq])
+    result = page(readings, limit, lambda r: reading_cursor(r.ts, r.seq))
     result["items"] = [
         ReadingOut(ts=r.ts, seq=r.seq, metrics=dict(r.metrics)) for r in result["items"]
     ]

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-import base64
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 
 from api.auth import ContextDep
 from api.deps import SessionDep
-from api.pagination import MAX_LIMIT, decode_cursor, page
+from api.errors import NotFound, documented
+from api.pagination import MAX_LIMIT, IdCursor, Page, page, row_id
+from api.params import INT64_MAX
+from api.schemas import DeadLetterDetailOut, DeadLetterOut
+from domain.wire import RejectReason
 from storage import dead_letters
 
 router = APIRouter(tags=["ingest"])
@@ -22,27 +25,29 @@ def ingest_stats(context: ContextDep, session: SessionDep) -> dict[str, Any]:
     return stats
 
 
-@router.get("/dead-letters")
+@router.get("/dead-letters", response_model=Page[DeadLetterOut])
 def list_dead_letters(
     session: SessionDep,
-    reason: str | None = None,
-    cursor: str | None = None,
+    reason: RejectReason | None = None,
+    cursor: IdCursor = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100,
 ) -> dict[str, Any]:
+    """Newest first; each letter's payload is only sized and hashed here (see its detail)."""
     rows = dead_letters.list_page(
-        session=session, before_id=decode_cursor(cursor), limit=limit + 1, reason=reason
+        session=session, before_id=row_id(cursor), limit=limit + 1, reason=reason
     )
-    result = page(rows, limit, lambda row: row.id)
-    result["items"] = [
-        {
-            "id": row.id,
-            "received_at": row.received_at,
-            "topic": row.topic,
-            "device_id": row.device_id,
-            "reason": row.reason,
-            "detail": row.detail,
-            "payload_b64": base64.b64encode(row.payload[:4096]).decode(),
-        }
-        for row in result["items"]
-    ]
+    result = page(rows, limit, lambda row: str(row.id))
+    result["items"] = [DeadLetterOut.model_validate(row) for row in result["items"]]
     return result
+
+
+@router.get(
+    "/dead-letters/{letter_id}", response_model=DeadLetterDetailOut, responses=documented(404)
+)
+def get_dead_letter(
+    letter_id: Annotated[int, Path(ge=1, le=INT64_MAX)], session: SessionDep
+) -> DeadLetterDetailOut:
+    row = dead_letters.get(session=session, letter_id=letter_id)
+    if row is None:
+        raise NotFound(f"dead letter {letter_id}")
+    return DeadLetterDetailOut.of(row)

@@ -8,6 +8,8 @@ from fastapi import APIRouter
 
 from api.auth import ContextDep
 from api.deps import SessionDep
+from api.errors import documented
+from api.params import TicketId
 from api.routes.tickets import get_ticket
 from api.schemas_fieldservice import FieldTicketOut, TicketEventIn
 from fieldservice import flows
@@ -15,9 +17,13 @@ from fieldservice import flows
 router = APIRouter(prefix="/tickets", tags=["tickets"])
 
 
-@router.post("/{ticket_id}/events", response_model=FieldTicketOut)
+@router.post(
+    "/{ticket_id}/events",
+    response_model=FieldTicketOut,
+    responses=documented(404, 409),
+)
 def post_ticket_event(
-    ticket_id: int, event_in: TicketEventIn, session: SessionDep, context: ContextDep
+    ticket_id: TicketId, event_in: TicketEventIn, session: SessionDep, context: ContextDep
 ) -> FieldTicketOut:
     """Move the ticket (e.g. `{"status": "en_route", "actor": "t-05"}`); 409 if not allowed."""
     flows.change_status(

@@ -8,11 +8,13 @@ from fastapi import APIRouter, Query
 from sqlalchemy.orm import Session
 
 from api.deps import SessionDep
-from api.errors import NotFound
-from api.pagination import MAX_LIMIT, decode_cursor, page
+from api.errors import NotFound, documented
+from api.pagination import MAX_LIMIT, IdCursor, Page, page, row_id
+from api.params import DeviceIdFilter, TicketId
 from api.schemas import TicketEventOut
 from api.schemas_fieldservice import FieldTicketOut, field_service_fields
 from fieldservice import tickets
+from storage.models import TicketStatus
 
 router = APIRouter(prefix="/tickets", tags=["tickets"])
 
@@ -38,28 +40,30 @@ def _ticket_out(session: Session, row: Any) -> FieldTicketOut:
     )
 
 
-@router.get("")
+@router.get("", response_model=Page[FieldTicketOut])
 def list_tickets(
     session: SessionDep,
-    status: str | None = None,
-    device_id: str | None = None,
-    cursor: str | None = None,
+    status: TicketStatus | None = None,
+    device_id: DeviceIdFilter = None,
+    cursor: IdCursor = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100,
 ) -> dict[str, Any]:
     rows = tickets.list_page(
         session=session,
         status=status,
         device_id=device_id,
-        before_id=decode_cursor(cursor),
+        before_id=row_id(cursor),
         limit=limit + 1,
     )
-    result = page(rows, limit, lambda row: row.id)
+    result = page(rows, limit, lambda row: str(row.id))
     result["items"] = [_ticket_out(session, row) for row in result["items"]]
     return result
 
 
-@router.get("/{ticket_id}", response_model=FieldTicketOut)
-def get_ticket(ticket_id: int, session: SessionDep) -> FieldTicketOut:
+@router.get(
+    "/{ticket_id}", response_model=FieldTicketOut, responses=documented(404)
+)
+def get_ticket(ticket_id: TicketId, session: SessionDep) -> FieldTicketOut:
     row = tickets.get(session=session, ticket_id=ticket_id)
     if row is None:
         raise NotFound(f"ticket {ticket_id}")

@@ -33,6 +33,14 @@ from sqlalchemy.orm import Session
 from storage.models import NotificationRow
 
 
+class Audience(StrEnum):
+    """Who a message is for."""
+
+    CUSTOMER = "customer"
+    TECHNICIAN = "technician"
+    DESK = "desk"
+
+
 class Status(StrEnum):
     PENDING = "pending"
     SENDING = "sending"

@@ -96,7 +96,7 @@ def test_operator_assigns_by_hand_and_cannot_close_without_a_reason(
         ticket_id = ticket.id
     url = f"/api/v1/tickets/{ticket_id}/events"
     missing = client.post(url, json={"status": "assigned", "actor": "desk-anna"})
-    assert missing.status_code == 422 and "technician_id" in missing.json()["detail"]
+    assert missing.status_code == 409 and "technician_id" in missing.json()["detail"]
     assigned = client.post(
         url, json={"status": "assigned", "actor": "desk-anna", "technician_id": "t-05"}
     )

@@ -134,8 +134,9 @@ def test_devices_dead_letters_and_tickets_round_trip_on_postgresql(postgres_url:
             row = devices.get(session=session, device_id="fridge-0001")
             assert row is not None and devices.to_info(row).type is DeviceType.FRIDGE
             assert dead_letters.count_by_reason(session=session) == {"bad_json": 1}
-            (letter,) = dead_letters.list_page(session=session, before_id=None, limit=10)
-            assert letter.payload == b"\x00\xffnot json"
+            (summary,) = dead_letters.list_page(session=session, before_id=None, limit=10)
+            letter = dead_letters.get(session=session, letter_id=summary.id)
+            assert letter is not None and letter.payload_prefix == b"\x00\xffnot json"
             (ticket,) = tickets.list_page(session=session, device_id="fridge-0001")
             assert ticket.occurrences == 2
             assert ticket.last_detected_at == 1_764_007_200.0
