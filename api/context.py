@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from api.identity import DeviceIdentity
 from domain.devices import DeviceType
 from fieldservice.config import FieldServiceConfig
 from storage.telemetry import TelemetryStore
@@ -25,3 +26,5 @@ class ApiContext:
     fieldservice: FieldServiceConfig = field(default_factory=FieldServiceConfig)
     # The largest request body read, in bytes (FAULTLINE_HTTP_MAX_BODY_BYTES).
     max_body_bytes: int = 1 << 20
+    # Devices' broker credentials (None: device identity is off).
+    identity: DeviceIdentity | None = None

@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 from starlette.routing import Match
 
+from api.identity import IdentityDisabled, IdentityUnavailable
 from fieldservice.errors import (
     FieldServiceError,
     IllegalTransitionError,
@@ -129,6 +130,8 @@ def install_handlers(app: FastAPI) -> None:
     app.add_exception_handler(NotFound, answer(404, "{exc} not found"))
     app.add_exception_handler(DuplicateError, answer(409))
     app.add_exception_handler(TelemetryError, answer(503, "storage unavailable: {exc}"))
+    app.add_exception_handler(IdentityUnavailable, answer(503, "broker unavailable: {exc}"))
+    app.add_exception_handler(IdentityDisabled, answer(409))
     app.add_exception_handler(StorageError, answer(503, "storage unavailable: {exc}"))
     for missing in (TicketNotFoundError, UnknownTechnicianError, UnknownCustomerError):
         app.add_exception_handler(missing, answer(404, "{exc} not found"))

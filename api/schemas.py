@@ -59,6 +59,13 @@ class DeviceIn(BaseModel):
         )
 
 
+class MqttCredentials(BaseModel):
+    """A device's broker identity: shown when issued, never again."""
+
+    username: str
+    password: str
+
+
 class DeviceOut(BaseModel):
     device_id: str
     type: DeviceType
@@ -70,6 +77,8 @@ class DeviceOut(BaseModel):
     firmware: str | None
     install_date: date | None
     customer_tier: CustomerTier
+    # Only in the answer to `POST /devices`, when device identity is on.
+    mqtt: MqttCredentials | None = None
 
     @classmethod
     def of(cls, info: DeviceInfo) -> DeviceOut:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -14,10 +14,12 @@ from domain import DeviceInfo
 
 @dataclass(frozen=True, slots=True)
 class ProvisionStats:
-    """How many devices were created, and how many Faultline already knew (409)."""
+    """How many devices were created, how many Faultline already knew (409), and each
+    device's broker secret when Faultline issues device identities (else empty)."""
 
     created: int
     existing: int
+    credentials: dict[str, str] = field(default_factory=dict)
 
 
 def device_payload(device: DeviceInfo) -> dict[str, Any]:
@@ -39,6 +41,7 @@ def provision(
 ) -> ProvisionStats:
     """POST each device to `{base_url}/api/v1/devices`; a 409 (already there) is fine."""
     created = existing = 0
+    credentials: dict[str, str] = {}
     headers = {"Authorization": f"Bearer {token}"}
     url = base_url.rstrip("/") + "/api/v1/devices"
     with httpx.Client(headers=headers, timeout=timeout_s) as client:
@@ -51,11 +54,31 @@ def provision(
                 ) from exc
             if response.status_code == httpx.codes.CONFLICT:
                 existing += 1
+                secret = _fresh_secret(client, url, device.device_id)
+                if secret is not None:
+                    credentials[device.device_id] = secret
             elif response.is_success:
                 created += 1
+                mqtt = response.json().get("mqtt")
+                if mqtt:
+                    credentials[device.device_id] = str(mqtt["password"])
             else:
                 raise SimulatorError(
                     f"provisioning {device.device_id} failed: HTTP {response.status_code} "
                     f"{response.text[:300]}"
                 )
-    return ProvisionStats(created=created, existing=existing)
+    return ProvisionStats(created=created, existing=existing, credentials=credentials)
+
+
+def _fresh_secret(client: httpx.Client, url: str, device_id: str) -> str | None:
+    """A known device's secret is never shown again: ask for a new one (None when the
+    service issues no device identities)."""
+    response = client.post(f"{url}/{device_id}/credentials")
+    if response.status_code == httpx.codes.CONFLICT:
+        return None
+    if not response.is_success:
+        raise SimulatorError(
+            f"new credentials for {device_id} failed: HTTP {response.status_code} "
+            f"{response.text[:300]}"
+        )
+    return str(response.json()["password"])

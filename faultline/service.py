@@ -24,11 +24,13 @@ from faultline.directory import DeviceDirectory
 from faultline.failures import is_transient
 from faultline.fieldservice_worker import FieldServiceWorker
 from faultline.health import HealthBounds
+from faultline.identity import open_identity
 from faultline.pipeline import Pipeline
 from faultline.retention import DeadLetterTrim, RetentionSchedule
 from faultline.settings import Settings
 from faultline.telemetry_backend import open_telemetry_store, spool_health
 from ingest.broker_address import BrokerAddress
+from ingest.broker_identity import IdentityError
 from ingest.messages import RawMessage
 from ingest.stats import IngestStats
 from ingest.subscriber import Subscriber
@@ -70,6 +72,10 @@ class Service:
         self.settings = settings.with_token()
         self.db = open_database(self.settings.database_url)
         self.sessions = make_session_factory(self.db)
+        try:
+            self.identity = open_identity(self.settings)
+        except IdentityError as exc:
+            raise ServiceStartError(f"device identity: {exc}") from exc
         self.directory = DeviceDirectory(self.sessions)
         self.telemetry: TelemetryStore = open_telemetry_store(
             self.settings, device_type=self.directory.lookup
@@ -114,6 +120,7 @@ class Service:
             ],
             inbox=inbox,
             stats=self.stats,
+            ca_file=self.settings.mqtt_ca_file or None,
         )
         self.worker = IngestWorker(
             inbox=inbox,
@@ -144,6 +151,7 @@ class Service:
                 health_checks=self.health_checks,
                 ingest_stats=self.ingest_snapshot,
                 on_device_created=self.directory.add,
+                identity=self.identity,
                 fieldservice=self.fieldservice.config,
                 max_body_bytes=self.settings.http_max_body_bytes,
             )
@@ -174,6 +182,8 @@ class Service:
         """Release the stores of a service that was never started."""
         self.telemetry.close()
         self.db.dispose()
+        if self.identity is not None:
+            self.identity.close()
 
     def stop(self) -> None:
         """Stop taking messages, store and acknowledge what was taken, then disconnect;
@@ -189,6 +199,8 @@ class Service:
         self.fieldservice.stop()
         self.telemetry.close()
         self.db.dispose()
+        if self.identity is not None:
+            self.identity.close()
 
     def health_checks(self) -> dict[str, tuple[bool, str]]:
         extra = None

@@ -30,6 +30,14 @@ class Settings(BaseSettings):
         default="faultline-ingest",
         description="ingest's MQTT client id: its persistent session and its checkpoint",
     )
+    mqtt_admin_url: str = Field(
+        default="",
+        description="the broker's dynamic-security administrator, mqtt://admin:pass@host:port: "
+        "turns device identity on (each device its own credentials); empty: off",
+    )
+    mqtt_ca_file: str = Field(
+        default="", description="CA certificates to trust for mqtts:// (empty: the system's)"
+    )
     # -- stores -------------------------------------------------------------------------
     database_url: str = Field(
         default="sqlite:///./faultline.db",

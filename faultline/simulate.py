@@ -14,11 +14,13 @@ import inspect
 import json
 import logging
 import time
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from device_sim import kinds
+from device_sim.device_connections import publish_as_devices
 from device_sim.faults import write_ground_truth
 from device_sim.fleet import Fleet, build_fleet, build_fridge_fleet
 from device_sim.fleet_definition import FleetDefinition, load_fleet_definition
@@ -28,7 +30,7 @@ from device_sim.provision import device_payload, provision
 from device_sim.publisher import PublishStats, publish_messages
 from device_sim.recording import read_recording, write_recording
 from device_sim.scenario import deliveries, messages, readings
-from domain import DeviceType, FaultCode
+from domain import DeviceInfo, DeviceType, FaultCode
 from domain.wire import Channel, encode_reading
 from faultline.progress import Progress
 from faultline.settings import Settings
@@ -88,11 +90,11 @@ def run_sim(settings: Settings, args: argparse.Namespace) -> int:
         return 0
     write_ground_truth(args.ground_truth, sim.fleet.ground_truth)
     print(f"{len(sim.fleet.ground_truth)} faulty units; ground truth in {args.ground_truth}")
+    credentials: dict[str, str] = {}
     if args.api_url:
-        provision(sim.fleet.devices, base_url=args.api_url, token=settings.admin_token)
-        print(f"provisioned {len(sim.fleet.devices)} devices at {args.api_url}")
+        credentials = _provision(sim.fleet.devices, settings, args)
     gate = _gate(settings, args)
-    stats = publish_plan(sim, settings, speed=args.speed, gate=gate)
+    stats = publish_plan(sim, settings, speed=args.speed, gate=gate, credentials=credentials)
     _report_pacing(gate)
     print(
         f"published {stats.published} readings in {stats.elapsed_s:.1f}s "
@@ -102,14 +104,48 @@ def run_sim(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def publish_plan(
-    sim: SimPlan, settings: Settings, *, speed: float | None, gate: Gate | None = None
+    sim: SimPlan,
+    settings: Settings,
+    *,
+    speed: float | None,
+    gate: Gate | None = None,
+    credentials: Mapping[str, str] | None = None,
 ) -> PublishStats:
+    stream = (
+        Outgoing(r.ts, r.device_id, Channel.TELEMETRY, encode_reading(r))
+        for r in readings(sim.fleet, start_ts=sim.start_ts, duration_s=sim.duration_s)
+    )
+    return _send(stream, settings, speed=speed, gate=gate, credentials=credentials)
+
+
+def _send(
+    stream: Iterable[Outgoing],
+    settings: Settings,
+    *,
+    speed: float | None,
+    gate: Gate | None,
+    credentials: Mapping[str, str] | None,
+    fast: bool = False,
+) -> PublishStats:
+    """Over one shared connection, or, when the service issued device identities, over
+    each device's own connection with its own credentials."""
     broker = BrokerAddress.parse(settings.mqtt_url)
+    progress = Progress("published").update
+    if credentials:
+        return publish_as_devices(
+            stream,
+            host=broker.host,
+            port=broker.port,
+            credentials=credentials,
+            prefix=settings.mqtt_prefix,
+            speed=speed,
+            tls=broker.tls,
+            ca_file=settings.mqtt_ca_file or None,
+            gate=gate,
+            progress=progress,
+        )
     return publish_messages(
-        (
-            Outgoing(r.ts, r.device_id, Channel.TELEMETRY, encode_reading(r))
-            for r in readings(sim.fleet, start_ts=sim.start_ts, duration_s=sim.duration_s)
-        ),
+        stream,
         host=broker.host,
         port=broker.port,
         prefix=settings.mqtt_prefix,
@@ -117,9 +153,21 @@ def publish_plan(
         username=broker.username,
         password=broker.password,
         tls=broker.tls,
+        fast=fast,
+        window=20_000 if fast else 1000,
         gate=gate,
-        progress=Progress("published").update,
+        progress=progress,
     )
+
+
+def _provision(
+    devices: Sequence[DeviceInfo], settings: Settings, args: argparse.Namespace
+) -> dict[str, str]:
+    stats = provision(devices, base_url=args.api_url, token=settings.admin_token)
+    print(f"provisioned {len(devices)} devices at {args.api_url}")
+    if stats.credentials:
+        print(f"{len(stats.credentials)} devices publish with their own broker credentials")
+    return stats.credentials
 
 
 def _gate(settings: Settings, args: argparse.Namespace) -> IngestPacer | None:
@@ -200,9 +248,9 @@ def run_fleet(settings: Settings, args: argparse.Namespace) -> int:
     if args.provision_file is not None:
         write_provisioning(run, args.provision_file)
         print(f"wrote {len(fleet.devices)} devices to {args.provision_file}")
+    credentials: dict[str, str] = {}
     if args.api_url:
-        provision(fleet.devices, base_url=args.api_url, token=settings.admin_token)
-        print(f"provisioned {len(fleet.devices)} devices at {args.api_url}")
+        credentials = _provision(fleet.devices, settings, args)
     if args.record is not None:
         started = time.perf_counter()
         count = write_recording(args.record, run.messages(), meta=recording_meta(run))
@@ -210,7 +258,14 @@ def run_fleet(settings: Settings, args: argparse.Namespace) -> int:
         print(f"recorded {count} messages to {args.record} in {elapsed:.1f}s")
         return 0
     gate = _gate(settings, args)
-    stats = _publish(run.messages(), settings, args, gate)
+    stats = _send(
+        run.messages(),
+        settings,
+        speed=args.speed,
+        gate=gate,
+        credentials=credentials,
+        fast=getattr(args, "fast", False),
+    )
     _report_pacing(gate)
     _report(stats, "messages")
     return 0
@@ -218,30 +273,17 @@ def run_fleet(settings: Settings, args: argparse.Namespace) -> int:
 
 def run_replay(settings: Settings, args: argparse.Namespace) -> int:
     gate = _gate(settings, args)
-    stats = _publish(read_recording(args.replay), settings, args, gate)
+    stats = _send(
+        read_recording(args.replay),
+        settings,
+        speed=args.speed,
+        gate=gate,
+        credentials=None,
+        fast=getattr(args, "fast", False),
+    )
     _report_pacing(gate)
     _report(stats, "recorded messages")
     return 0
-
-
-def _publish(
-    stream: Any, settings: Settings, args: argparse.Namespace, gate: Gate | None
-) -> PublishStats:
-    broker = BrokerAddress.parse(settings.mqtt_url)
-    return publish_messages(
-        stream,
-        host=broker.host,
-        port=broker.port,
-        prefix=settings.mqtt_prefix,
-        speed=args.speed,
-        username=broker.username,
-        password=broker.password,
-        tls=broker.tls,
-        fast=getattr(args, "fast", False),
-        window=20_000 if getattr(args, "fast", False) else 1000,
-        gate=gate,
-        progress=Progress("published").update,
-    )
 
 
 def _report(stats: PublishStats, what: str) -> None:

@@ -55,6 +55,7 @@ class Subscriber:
         receive_maximum: int = 10_000,
         reconnect_delay: tuple[int, int] = (1, 30),
         session_expiry_s: int = SESSION_EXPIRY_S,
+        ca_file: str | None = None,
     ) -> None:
         self.address = address
         self.topics = list(topics)
@@ -75,7 +76,7 @@ class Subscriber:
         if address.username:
             self._client.username_pw_set(address.username, address.password)
         if address.tls:
-            self._client.tls_set_context(ssl.create_default_context())
+            self._client.tls_set_context(ssl.create_default_context(cafile=ca_file))
         self._client.on_connect = self._on_connect
         self._client.on_connect_fail = self._on_connect_fail
         self._client.on_disconnect = self._on_disconnect

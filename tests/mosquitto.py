@@ -11,6 +11,8 @@ from pathlib import Path
 
 from faultline.sockets import free_port
 
+ADMIN_PASSWORD = "dynsec-admin-secret"
+
 
 class Mosquitto:
     """`mosquitto -c <our config>`: persistence on, queues raised so QoS 1 is never dropped.
@@ -19,7 +21,18 @@ class Mosquitto:
     (`max_queued_messages 1000`, `max_inflight_messages 20`): what a new user runs.
     """
 
-    def __init__(self, workdir: Path, port: int | None = None, *, stock: bool = False) -> None:
+    def __init__(
+        self,
+        workdir: Path,
+        port: int | None = None,
+        *,
+        stock: bool = False,
+        dynsec: bool = False,
+        tls: tuple[Path, Path, Path] | None = None,
+    ) -> None:
+        """`dynsec=True`: the dynamic-security plugin on, administrator `admin` /
+        `ADMIN_PASSWORD`, nobody anonymous. `tls=(ca, cert, key)`: a second listener on
+        `tls_port` speaking MQTT over TLS."""
         binary = shutil.which("mosquitto") or next(
             (p for p in ("/usr/sbin/mosquitto", "/usr/local/sbin/mosquitto") if Path(p).exists()),
             None,
@@ -33,12 +46,27 @@ class Mosquitto:
         self.port = port or free_port()
         self.process: subprocess.Popen[bytes] | None = None
         workdir.mkdir(parents=True, exist_ok=True)
+        self.tls_port = free_port() if tls else None
+        secured: list[str] = []
+        if dynsec:
+            secured = self._dynsec_lines(workdir)
+        if tls:
+            ca, cert, key = tls
+            secured += [
+                f"listener {self.tls_port} 127.0.0.1",
+                f"cafile {ca}",
+                f"certfile {cert}",
+                f"keyfile {key}",
+            ]
         self.config = workdir / "mosquitto.conf"
         self.config.write_text(
             "\n".join(
                 [
+                    # Every listener shares the security settings below.
+                    "per_listener_settings false",
                     f"listener {self.port} 127.0.0.1",
-                    "allow_anonymous true",
+                    *secured,
+                    f"allow_anonymous {'false' if dynsec else 'true'}",
                     # As root, mosquitto would drop to user "mosquitto", which cannot
                     # write its persistence file into our temporary directory.
                     *(["user root"] if os.geteuid() == 0 else []),
@@ -60,6 +88,25 @@ class Mosquitto:
                 ]
             )
         )
+
+    def _dynsec_lines(self, workdir: Path) -> list[str]:
+        plugin = next(iter(sorted(Path("/usr/lib").glob("*/mosquitto_dynamic_security.so"))), None)
+        ctrl = shutil.which("mosquitto_ctrl")
+        if plugin is None or ctrl is None:
+            raise RuntimeError("mosquitto's dynamic-security plugin or mosquitto_ctrl is missing")
+        state = workdir / "dynamic-security.json"
+        state.unlink(missing_ok=True)
+        subprocess.run(
+            [ctrl, "dynsec", "init", str(state), "admin", ADMIN_PASSWORD],
+            check=True,
+            capture_output=True,
+        )
+        return [f"plugin {plugin}", f"plugin_opt_config_file {state}"]
+
+    def url_as(self, username: str, password: str, *, tls: bool = False) -> str:
+        if tls:
+            return f"mqtts://{username}:{password}@localhost:{self.tls_port}"
+        return f"mqtt://{username}:{password}@127.0.0.1:{self.port}"
 
     @property
     def log(self) -> str:

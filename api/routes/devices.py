@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Response, status
 
 from api.auth import ContextDep
+from api.context import ApiContext
 from api.deps import SessionDep
 from api.errors import NotFound, documented
+from api.identity import DeviceIdentity, IdentityDisabled
 from api.pagination import (
     MAX_LIMIT,
     KeyCursor,
@@ -19,7 +21,7 @@ from api.pagination import (
     reading_position,
 )
 from api.params import Instant, unix_seconds
-from api.schemas import DeviceIn, DeviceOut, ReadingOut
+from api.schemas import DeviceIn, DeviceOut, MqttCredentials, ReadingOut
 from domain.devices import DeviceType
 from storage import devices
 
@@ -32,13 +34,57 @@ Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
     "",
     status_code=status.HTTP_201_CREATED,
     response_model=DeviceOut,
-    responses=documented(409),
+    responses=documented(409, 503),
 )
 def create_device(device_in: DeviceIn, session: SessionDep, context: ContextDep) -> DeviceOut:
+    """Provision a device; with device identity on, the answer carries its broker
+    credentials (`mqtt`), the only time the secret is shown."""
     row = devices.create(session=session, device_in=device_in.to_domain())
     session.flush()
+    out = DeviceOut.of(devices.to_info(row))
+    if context.identity is not None:
+        # Before the device is committed: if the broker cannot be told, nothing is made.
+        secret = context.identity.issue(device_in.device_id)
+        out.mqtt = MqttCredentials(username=device_in.device_id, password=secret)
     context.on_device_created(device_in.device_id, device_in.type, device_in.model)
-    return DeviceOut.of(devices.to_info(row))
+    return out
+
+
+@router.post(
+    "/{device_id}/credentials",
+    response_model=MqttCredentials,
+    responses=documented(404, 409, 503),
+)
+def rotate_credentials(device_id: str, session: SessionDep, context: ContextDep) -> MqttCredentials:
+    """A new broker secret for the device; the old one stops working and a connection
+    made with it is closed."""
+    identity = _identity(context)
+    if devices.get(session=session, device_id=device_id) is None:
+        raise NotFound(f"device {device_id!r}")
+    return MqttCredentials(username=device_id, password=identity.issue(device_id))
+
+
+@router.delete(
+    "/{device_id}/credentials",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=documented(404, 409, 503),
+)
+def revoke_credentials(device_id: str, session: SessionDep, context: ContextDep) -> Response:
+    """Withdraw the device's broker identity: it is disconnected and refused."""
+    identity = _identity(context)
+    if devices.get(session=session, device_id=device_id) is None:
+        raise NotFound(f"device {device_id!r}")
+    identity.revoke(device_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+def _identity(context: ApiContext) -> DeviceIdentity:
+    if context.identity is None:
+        raise IdentityDisabled(
+            "device identity is off on this service: configure the broker's dynamic-security "
+            "administrator (FAULTLINE_MQTT_ADMIN_URL)"
+        )
+    return context.identity
 
 
 @router.get("", response_model=Page[DeviceOut])
