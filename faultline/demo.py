@@ -93,6 +93,8 @@ def _run_demo(settings: Settings, args: argparse.Namespace) -> int:
             "database_url": f"sqlite:///{workdir / 'faultline.db'}",
             "telemetry_path": str(workdir / "telemetry.db"),
             "mqtt_client_id": "faultline-demo",
+            # The embedded broker (amqtt) speaks MQTT 3.1.1 only.
+            **({"mqtt_protocol": "3.1.1"} if broker else {}),
         }
     )
     service = Service(settings)

@@ -121,6 +121,7 @@ class Service:
             inbox=inbox,
             stats=self.stats,
             ca_file=self.settings.mqtt_ca_file or None,
+            mqtt5=self.settings.mqtt_protocol == "5",
         )
         self.worker = IngestWorker(
             inbox=inbox,

@@ -30,6 +30,12 @@ class Settings(BaseSettings):
         default="faultline-ingest",
         description="ingest's MQTT client id: its persistent session and its checkpoint",
     )
+    mqtt_protocol: str = Field(
+        default="5",
+        pattern=r"^(5|3\.1\.1)$",
+        description="MQTT version ingest speaks: 5 (asks for 10,000 messages in flight) or "
+        "3.1.1 for brokers without 5",
+    )
     mqtt_admin_url: str = Field(
         default="",
         description="the broker's dynamic-security administrator, mqtt://admin:pass@host:port: "

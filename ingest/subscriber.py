@@ -56,18 +56,31 @@ class Subscriber:
         reconnect_delay: tuple[int, int] = (1, 30),
         session_expiry_s: int = SESSION_EXPIRY_S,
         ca_file: str | None = None,
+        mqtt5: bool = True,
     ) -> None:
+        """`mqtt5=False` speaks MQTT 3.1.1, for brokers without 5 (the demo's embedded one):
+        the broker then decides how many messages are in flight."""
         self.address = address
         self.topics = list(topics)
         self.inbox = inbox
         self.stats = stats
+        self.mqtt5 = mqtt5
         self._accepting = threading.Event()
-        self._client = mqtt.Client(
-            CallbackAPIVersion.VERSION2,
-            client_id=client_id,
-            protocol=mqtt.MQTTv5,
-            manual_ack=True,
-        )
+        if mqtt5:
+            self._client = mqtt.Client(
+                CallbackAPIVersion.VERSION2,
+                client_id=client_id,
+                protocol=mqtt.MQTTv5,
+                manual_ack=True,
+            )
+        else:
+            self._client = mqtt.Client(
+                CallbackAPIVersion.VERSION2,
+                client_id=client_id,
+                protocol=mqtt.MQTTv311,
+                clean_session=False,
+                manual_ack=True,
+            )
         self._connect_properties = Properties(PacketTypes.CONNECT)
         self._connect_properties.ReceiveMaximum = min(max(receive_maximum, 1), 65_535)
         self._connect_properties.SessionExpiryInterval = session_expiry_s
@@ -85,13 +98,16 @@ class Subscriber:
     def start(self) -> None:
         """Connect in the background; paho keeps reconnecting with backoff if it fails."""
         self._accepting.set()
-        self._client.connect_async(
-            self.address.host,
-            self.address.port,
-            keepalive=30,
-            clean_start=False,  # keep the session: what arrived while we were away waits
-            properties=self._connect_properties,
-        )
+        if self.mqtt5:
+            self._client.connect_async(
+                self.address.host,
+                self.address.port,
+                keepalive=30,
+                clean_start=False,  # keep the session: what arrived while we were away waits
+                properties=self._connect_properties,
+            )
+        else:
+            self._client.connect_async(self.address.host, self.address.port, keepalive=30)
         self._client.loop_start()
 
     def wait_connected(self, timeout: float) -> bool:
@@ -124,7 +140,10 @@ class Subscriber:
         self.stats.connected = True
         self.stats.last_connect_error = None
         log.info("connected to %s", self.address)
-        client.subscribe([(topic, SubscribeOptions(qos=1)) for topic in self.topics])
+        if self.mqtt5:
+            client.subscribe([(topic, SubscribeOptions(qos=1)) for topic in self.topics])
+        else:
+            client.subscribe([(topic, 1) for topic in self.topics])
 
     def _on_connect_fail(self, _c: mqtt.Client, _u: Any) -> None:
         self._failed(_why_unreachable(self.address))
