@@ -59,7 +59,7 @@ def provision(
                     credentials[device.device_id] = secret
             elif response.is_success:
                 created += 1
-                mqtt = response.json().get("mqtt")
+                mqtt = _body(response).get("mqtt")
                 if mqtt:
                     credentials[device.device_id] = str(mqtt["password"])
             else:
@@ -74,11 +74,19 @@ def _fresh_secret(client: httpx.Client, url: str, device_id: str) -> str | None:
     """A known device's secret is never shown again: ask for a new one (None when the
     service issues no device identities)."""
     response = client.post(f"{url}/{device_id}/credentials")
-    if response.status_code == httpx.codes.CONFLICT:
-        return None
+    if response.status_code in (httpx.codes.CONFLICT, httpx.codes.NOT_FOUND):
+        return None  # identity off here, or a Faultline from before device identities
     if not response.is_success:
         raise SimulatorError(
             f"new credentials for {device_id} failed: HTTP {response.status_code} "
             f"{response.text[:300]}"
         )
     return str(response.json()["password"])
+
+
+def _body(response: httpx.Response) -> dict[str, Any]:
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}

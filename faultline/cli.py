@@ -107,6 +107,11 @@ def build_parser() -> argparse.ArgumentParser:
     from faultline import bench_telemetry
 
     bench_telemetry.add_flags(bench_what.add_parser("telemetry", help="writes/s per store"))
+    from faultline import bench_e2e
+
+    bench_e2e.add_flags(
+        bench_what.add_parser("e2e", help="one service draining a backlog vs a bare subscriber")
+    )
     audit_cli.add_parser(commands)
     model = commands.add_parser("model", help="the fleet model (UNCLASSIFIED_ANOMALY)")
     model_what = model.add_subparsers(dest="what", required=True)
@@ -198,6 +203,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from faultline import bench_dispatch
 
         return bench_dispatch.run(args)
+    if args.command == "bench" and args.what == "e2e":
+        from faultline import bench_e2e
+
+        return bench_e2e.main(args)
     if args.command == "bench" and args.what == "telemetry":
         from faultline import bench_telemetry
 

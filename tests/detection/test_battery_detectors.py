@@ -192,7 +192,7 @@ def _ebike_day(
 
 def _days(*days: list[Reading]) -> list[Reading]:
     return [
-        replace(r, ts=r.ts + i * DAY, seq=r.seq + i * 1440)
+        Reading(r.device_id, r.ts + i * DAY, r.seq + i * 1440, r.metrics)
         for i, day in enumerate(days)
         for r in day
     ]
