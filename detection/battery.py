@@ -340,6 +340,7 @@ class WearDetector(_Detector):
         self.anchor_day_: float | None = None  # last day the level matched normal ageing
         self.anchor_level_: float | None = None
         self.latched_ = False
+        self._fit: tuple[int, FadeFit] | None = None  # the latest fit, by history count
 
     def projection(self) -> EolProjection | None:
         """The latest end-of-life projection (on `axis`), or None before there is one."""
@@ -368,13 +369,17 @@ class WearDetector(_Detector):
         history = self._history()
         if len(history) < 3:
             return None
+        if self._fit is not None and self._fit[0] == history.count:
+            return self._fit[1]
         p = self.profile
-        return _model(p).fit(
+        fit = _model(p).fit(
             np.asarray(history.ages()),
             np.asarray(history.levels()),
             np.asarray(history.weights()),
             threshold=p.eol_soh,
         )
+        self._fit = (history.count, fit)
+        return fit
 
     def _history(self) -> CapacityHistory:
         size = self.profile.wear_history_samples
@@ -383,6 +388,7 @@ class WearDetector(_Detector):
         return CapacityHistory.from_state(self.history_, max_samples=size)
 
     def _reset(self) -> None:
+        self._fit = None
         self.axis_ = None
         self.first_sample_ts_ = self.first_sample_cycles_ = None
         self.history_ = self.projection_ = None

@@ -60,7 +60,7 @@ def wear_report(
     share = round(200 * _phi(proj.band_z) - 100)
     eol_cycle = None
     if cycles_left is not None and cycle_now is not None:
-        eol_cycle = tuple(cycle_now + v for v in cycles_left)
+        eol_cycle = tuple(round(cycle_now + v, 1) for v in cycles_left)
     if axis == "cycle" and eol_cycle is not None:
         where = f"at cycle {eol_cycle[1]:.0f}"
         band = (
