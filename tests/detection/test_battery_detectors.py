@@ -371,6 +371,34 @@ def test_a_new_pack_rearms_the_alarm() -> None:
     assert found[1].onset_at >= 40 * DAY
 
 
+def test_a_pack_without_a_cycle_count_is_projected_in_days() -> None:
+    # 88 % and fading 0.4 % a day from day 20, re-learned daily, no cycle count reported:
+    # end of life (70 %) on day 65.
+    readings = [
+        Reading(
+            "b",
+            day * DAY,
+            day + 1,
+            {
+                "full_charge_capacity_mah": round(5200 * (0.88 - 0.004 * max(day - 20, 0))),
+                "design_capacity_mah": 5200,
+            },
+        )
+        for day in range(80)
+    ]
+    detector = WearDetector()
+    (anomaly,) = _run(detector, readings)
+    e = anomaly.evidence
+    assert detector.axis == "day" and e["axis"] == "day" and e["horizon_unit"] == "day"
+    assert e["cycle_count"] is None and e["projected_eol_cycle"] is None
+    day = anomaly.detected_at / DAY
+    assert day <= 65 <= day + e["horizon"]
+    assert e["days_to_eol_low"] <= 65 - day <= e["days_to_eol_high"] <= e["horizon"]
+    assert "within the 35-day horizon" in anomaly.summary
+    projection = detector.projection()
+    assert projection is not None and projection.x == 79
+
+
 # -- plumbing ---------------------------------------------------------------------------
 
 
