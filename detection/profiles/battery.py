@@ -95,9 +95,11 @@ class BatteryProfile:
     wear_knee_candidates: int = 32
     wear_history_samples: int = 128  # capacity samples kept (older ones merged in pairs)
     wear_min_scale: float = 0.0025  # the gauge's resolution, share of design
-    # How far the future fade may run from the trend (log-normal sd of its rate):
-    # calibrated on the NASA PCoE cells so the 90 % band holds the real crossing in at
-    # least 90 % of the projections on every cell (`faultline eval battery`).
+    # How far the future fade may run from the trend (log-normal sd of its rate): the
+    # narrowest width at which the 90 % band holds the real crossing in at least 90 % of
+    # the projections (from half of life on) on every NASA PCoE cell, B0006 deciding;
+    # `faultline eval battery ../shared/battery` recomputes it and the leave-one-out
+    # figures (a width calibrated on three cells, measured on the fourth).
     wear_shape_sd: float = 0.65
 
     def as_dict(self) -> dict[str, float]:
