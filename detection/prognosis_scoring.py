@@ -136,10 +136,11 @@ def score(run: CellRun, *, shape_sd: float, profile: BatteryProfile) -> CellScor
 
 
 def pooled(scores: Sequence[CellScore]) -> CellScore:
-    """All projections of cells with a known end of life, as one."""
+    """All projections of cells with a known end of life, as one (a censored cell's
+    figures are only bounds, so they stay on their own line)."""
     known = [s for s in scores if s.true_eol is not None]
     errors = [e for s in known for e in s.errors]
-    covered = [c for s in scores for c in s.covered]
+    covered = [c for s in known for c in s.covered]
     return CellScore(
         name="pooled",
         true_eol=None,

@@ -98,6 +98,10 @@ def _row(s: CellScore, label: str | None = None) -> str:
 
 
 HEADER = "  cell     EoL    scored  mean|e|  med|e|  coverage"
+CENSORED_NOTE = (
+    "  (a cell that never reaches end of life: its error is a lower bound, its band counts as"
+    " holding the truth when it reaches past the record; the pooled line leaves it out)"
+)
 
 
 def _ticket_line(run: CellRun, profile: BatteryProfile) -> tuple[str, bool]:
@@ -153,6 +157,8 @@ def main(args: argparse.Namespace) -> int:
         print(_row(s))
     total = pooled(own)
     print(_row(total, "pooled"))
+    if any(s.true_eol is None for s in own):
+        print(CENSORED_NOTE)
 
     print(
         "\nCalibration (narrowest shape_sd whose 90 % band holds the truth >= 90 % on every cell):"
