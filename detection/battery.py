@@ -13,10 +13,15 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
+
 from detection.detector_base import ProfiledDetector, ewma_alpha
 from detection.detector_set import DetectorSet
+from detection.fade_history import CapacityHistory
+from detection.knee_fade import KneeFadeModel
 from detection.profiles import BatteryProfile
-from detection.prognosis import EolProjection, FadeTrend
+from detection.prognosis import EolProjection, FadeFit
+from detection.wear_report import wear_report
 from domain import Anomaly, FaultCode, Reading, Severity
 
 DAY_S = 86400.0
@@ -277,30 +282,33 @@ class OverheatDetector(_Detector):
 
 
 class WearDetector(_Detector):
-    """Capacity is fading, significantly, and will cross end of life soon.
+    """Capacity is fading, significantly, and will cross end of life within the horizon.
 
-    Each time the gauge re-learns its full-charge capacity the detector adds a state-of-
-    health sample (full charge / design) to two robust, forgetting trends — against days
-    and against the cycle count — and projects when the trend crosses `eol_soh`. It opens
-    a ticket when the fade is significant (slope `wear_slope_t` standard errors faster
-    than the fastest normal ageing, `normal_fade_per_day`) and the projected crossing
-    is within `wear_horizon_days` (or already past). A jump up after a rest neither
-    alarms nor counts as recovery (the trends down-weight samples above them); a new
-    pack (cycle count reset, or capacity back up) re-arms.
+    Each time the gauge re-learns its full-charge capacity the detector records a state-
+    of-health sample (full charge / design) against the pack's cycle count (against days
+    when it reports none) and fits the knee fade model (`detection.knee_fade`): robust
+    to capacity regenerating after rests, bending where fade speeds up. It projects when
+    state of health crosses `eol_soh`, with a band calibrated on real cells, and opens a
+    ticket when the fade is significant (slope `wear_slope_t` standard errors faster than
+    the fastest normal ageing) and the whole band lies within the horizon
+    (`wear_horizon_cycles`, or `wear_horizon_days` on the day axis), or end of life has
+    come. `projection()` reads the latest projection at any time. A new pack (cycle
+    count reset, or capacity back up) re-arms.
 
     >>> from domain import Reading
     >>> detector = WearDetector()
     >>> found = []
-    >>> for day in range(0, 60):  # 88 %, fading 0.4 % a day from day 20
+    >>> for day in range(0, 60):  # 88 %, fading 0.4 % a cycle from cycle 420, one a day
     ...     soh = 0.88 - 0.004 * max(day - 20, 0) + 0.002 * (-1) ** day
     ...     metrics = {"full_charge_capacity_mah": round(5200 * soh), "cycle_count": 400 + day,
     ...                "design_capacity_mah": 5200}
     ...     anomaly = detector.update(Reading("b-1", DAY_S * day, day, metrics))
     ...     found += [anomaly] if anomaly else []
-    >>> [(a.fault_code.value, a.detected_at / DAY_S) for a in found]
-    [('BATTERY_WEAR', 39.0)]
-    >>> found[0].onset_at / DAY_S, round(found[0].evidence["days_to_eol"])  # truly 26 left
-    (20.0, 33)
+    >>> [(a.fault_code.value, a.evidence["cycle_count"]) for a in found]
+    [('BATTERY_WEAR', 455)]
+    >>> e = found[0].evidence  # truly at cycle 465
+    >>> e["projected_eol_cycle"], e["projected_eol_cycle_low"], e["projected_eol_cycle_high"]
+    (464.6, 458.0, 487.0)
     """
 
     fault_code = FaultCode.BATTERY_WEAR
@@ -309,9 +317,11 @@ class WearDetector(_Detector):
         "last_ts",
         "last_fcc",
         "last_cycles",
+        "axis",
         "first_sample_ts",
-        "by_day",
-        "by_cycle",
+        "first_sample_cycles",
+        "history",
+        "projection",
         "anchor_day",
         "anchor_level",
         "latched",
@@ -322,29 +332,66 @@ class WearDetector(_Detector):
         self.last_ts_: float | None = None
         self.last_fcc_: float | None = None
         self.last_cycles_: float | None = None
+        self.axis_: str | None = None  # "cycle" or "day", fixed per pack
         self.first_sample_ts_: float | None = None
-        self.by_day_: dict[str, Any] | None = None  # FadeTrend states
-        self.by_cycle_: dict[str, Any] | None = None
+        self.first_sample_cycles_: float | None = None
+        self.history_: dict[str, Any] | None = None  # CapacityHistory state
+        self.projection_: dict[str, Any] | None = None  # EolProjection.as_dict()
         self.anchor_day_: float | None = None  # last day the level matched normal ageing
         self.anchor_level_: float | None = None
         self.latched_ = False
+        self._fit: tuple[int, FadeFit] | None = None  # the latest fit, by history count
 
-    def _trends(self) -> tuple[FadeTrend, FadeTrend]:
+    def projection(self) -> EolProjection | None:
+        """The latest end-of-life projection (on `axis`), or None before there is one."""
+        return None if self.projection_ is None else EolProjection.from_dict(self.projection_)
+
+    @property
+    def axis(self) -> str | None:
+        """What the projection's ages count: "cycle" or "day" (None before any sample)."""
+        return self.axis_
+
+    def cycles_per_day(self) -> float | None:
+        """The pack's own pace, from its first sample to its latest (None if unknown)."""
+        if (
+            self.first_sample_ts_ is None
+            or self.first_sample_cycles_ is None
+            or self.last_ts_ is None
+            or self.last_cycles_ is None
+        ):
+            return None
+        days = (self.last_ts_ - self.first_sample_ts_) / DAY_S
+        cycles = self.last_cycles_ - self.first_sample_cycles_
+        return cycles / days if days >= 1.0 and cycles > 0 else None
+
+    def fade_fit(self) -> FadeFit | None:
+        """The fade model fitted to the capacity history (None before three samples)."""
+        history = self._history()
+        if len(history) < 3:
+            return None
+        if self._fit is not None and self._fit[0] == history.count:
+            return self._fit[1]
         p = self.profile
-        common = {"min_scale": p.wear_min_scale}
-        by_day = FadeTrend(half_life=p.wear_half_life_days, **common)
-        by_cycle = FadeTrend(half_life=p.wear_half_life_cycles, **common)
-        if self.by_day_ is not None:
-            by_day = FadeTrend.from_state(self.by_day_, half_life=p.wear_half_life_days, **common)
-        if self.by_cycle_ is not None:
-            by_cycle = FadeTrend.from_state(
-                self.by_cycle_, half_life=p.wear_half_life_cycles, **common
-            )
-        return by_day, by_cycle
+        fit = _model(p).fit(
+            np.asarray(history.ages()),
+            np.asarray(history.levels()),
+            np.asarray(history.weights()),
+            threshold=p.eol_soh,
+        )
+        self._fit = (history.count, fit)
+        return fit
+
+    def _history(self) -> CapacityHistory:
+        size = self.profile.wear_history_samples
+        if self.history_ is None:
+            return CapacityHistory(max_samples=size)
+        return CapacityHistory.from_state(self.history_, max_samples=size)
 
     def _reset(self) -> None:
-        self.first_sample_ts_ = None
-        self.by_day_ = self.by_cycle_ = None
+        self._fit = None
+        self.axis_ = None
+        self.first_sample_ts_ = self.first_sample_cycles_ = None
+        self.history_ = self.projection_ = None
         self.anchor_day_ = self.anchor_level_ = None
         self.latched_ = False
 
@@ -357,124 +404,97 @@ class WearDetector(_Detector):
         fcc = reading.get("full_charge_capacity_mah")
         design = reading.get("design_capacity_mah")
         cycles = reading.get("cycle_count")
-        if fcc is None or design is None or cycles is None or design <= 0 or fcc <= 0:
+        if fcc is None or design is None or design <= 0 or fcc <= 0:
             return None
         self.last_ts_ = ts
-        replaced = self.last_cycles_ is not None and cycles < self.last_cycles_
+        replaced = (
+            cycles is not None and self.last_cycles_ is not None and cycles < self.last_cycles_
+        )
         if self.last_fcc_ is not None and fcc - self.last_fcc_ > p.wear_rearm_jump * design:
             replaced = True
-        self.last_cycles_ = cycles
+        if cycles is not None:
+            self.last_cycles_ = cycles
         if replaced:
             self._reset()
         elif fcc == self.last_fcc_:
             return None  # no new capacity learned
         self.last_fcc_ = fcc
-        soh = fcc / design
-        day = ts / DAY_S
-        by_day, by_cycle = self._trends()
-        by_day.update(day, soh)
-        by_cycle.update(cycles, soh)
-        self.by_day_, self.by_cycle_ = by_day.state(), by_cycle.state()
+        if self.axis_ is None:
+            self.axis_ = "cycle" if cycles is not None else "day"
+        if self.axis_ == "cycle" and cycles is None:
+            return None  # a cycle-counting pack's sample without its cycle count: no age
+        age = cycles if self.axis_ == "cycle" and cycles is not None else ts / DAY_S
+        history = self._history()
+        history.add(age, fcc / design)
+        self.history_ = history.state()
         if self.first_sample_ts_ is None:
-            self.first_sample_ts_ = ts
-        level = by_day.level(day)
-        if self.anchor_day_ is None or self.anchor_level_ is None:
-            self.anchor_day_, self.anchor_level_ = day, level
-        else:
-            # Onset: the last time the level was where normal ageing from the previous
-            # such time would have put it.
-            normal = self.anchor_level_ - p.normal_fade_per_day * (day - self.anchor_day_)
-            if level >= normal:
-                self.anchor_day_, self.anchor_level_ = day, level
+            self.first_sample_ts_, self.first_sample_cycles_ = ts, cycles
+        fit = self.fade_fit()
+        if fit is None:
+            return None
+        proj = fit.projection(p.eol_soh, shape_sd=p.wear_shape_sd, z=p.wear_z)
+        self.projection_ = proj.as_dict()
+        self._follow_onset(ts / DAY_S, proj.level)
         if self.latched_:
             return None
         if (
-            by_day.samples < p.wear_min_samples
+            history.count < p.wear_min_samples
             or ts - self.first_sample_ts_ < p.wear_min_span_days * DAY_S
         ):
             return None
-        proj = by_day.project(p.eol_soh, z=p.wear_z)
+        horizon = p.wear_horizon_cycles if self.axis_ == "cycle" else p.wear_horizon_days
         past_eol = proj.level <= p.eol_soh
-        if not past_eol and (
-            _excess_fade_t(proj, p) > -p.wear_slope_t or proj.central - proj.x > p.wear_horizon_days
-        ):
+        significant = self._excess_fade_t(proj) <= -p.wear_slope_t
+        if not (past_eol or significant) or proj.latest - proj.x > horizon:
             return None
         self.latched_ = True
-        return self._wear_anomaly(reading, proj, by_cycle, soh, cycles)
-
-    def _wear_anomaly(
-        self, reading: Reading, proj: EolProjection, by_cycle: FadeTrend, soh: float, cycles: float
-    ) -> Anomaly:
-        p = self.profile
-        ts = reading.ts
-        per_cycle = by_cycle.slope if by_cycle.samples >= 3 else None
-        cycles_left = None
-        if by_cycle.samples >= 3:
-            cyc = by_cycle.project(p.eol_soh, z=p.wear_z)
-            cycles_left = max(cyc.central - cyc.x, 0.0) if math.isfinite(cyc.central) else None
-
-        def when(x: float) -> float | None:
-            return round(x * DAY_S, 1) if math.isfinite(x) else None
-
-        early, central, late = (max(d, 0.0) for d in proj.remaining())
         onset = self.anchor_day_ * DAY_S if self.anchor_day_ is not None else ts
-        onset = min(onset, ts)
-        confidence = (
-            0.6
-            + 0.2 * min((-_excess_fade_t(proj, p) - p.wear_slope_t) / p.wear_slope_t, 1.0)
-            + 0.15 * min(max(1.0 - central / p.wear_horizon_days, 0.0), 1.0)
-        )
-        summary = (
-            f"Capacity at {proj.level:.0%} of design and fading {-proj.slope:.2%} a day: "
-            f"end of life ({p.eol_soh:.0%}) projected in {central:.0f} days "
-            f"({early:.0f}-{late:.0f})."
-            if math.isfinite(late)
-            else f"Capacity at {proj.level:.0%} of design and fading {-proj.slope:.2%} a day: "
-            f"end of life ({p.eol_soh:.0%}) projected in {central:.0f} days (at the "
-            f"earliest {early:.0f})."
-        )
         return self._anomaly(
             reading,
-            onset_at=onset,
-            confidence=confidence,
-            summary=summary,
-            evidence={
-                "metric": "full_charge_capacity_mah",
-                "observed": reading.get("full_charge_capacity_mah"),
-                "design_capacity_mah": reading.get("design_capacity_mah"),
-                "soh_pct": round(100 * proj.level, 2),
-                "soh_reported_pct": round(100 * soh, 2),
-                "eol_soh_pct": round(100 * p.eol_soh, 1),
-                "fade_pct_per_day": round(-100 * proj.slope, 4),
-                "fade_pct_per_cycle": None if per_cycle is None else round(-100 * per_cycle, 4),
-                "normal_fade_pct_per_day": round(100 * p.normal_fade_per_day, 4),
-                "slope_t": round(proj.slope_t, 2),
-                "excess_fade_t": round(_excess_fade_t(proj, p), 2),
-                "cycle_count": cycles,
-                "cycles_to_eol": None if cycles_left is None else round(cycles_left, 1),
-                "days_to_eol": round(central, 1),
-                "days_to_eol_low": round(early, 1),
-                "days_to_eol_high": round(late, 1) if math.isfinite(late) else None,
-                "projected_eol_at": when(proj.central),
-                "projected_eol_earliest": when(proj.earliest),
-                "projected_eol_latest": when(proj.latest),
-                "band_z": p.wear_z,
-                "samples": proj.samples,
-                "window_start": onset,
-                "window_end": ts,
-            },
+            **wear_report(
+                reading,
+                proj,
+                profile=p,
+                axis=self.axis_,
+                horizon=horizon,
+                cycles_per_day=self.cycles_per_day(),
+                excess_fade_t=self._excess_fade_t(proj),
+                onset_at=min(onset, ts),
+            ),
         )
 
+    def _follow_onset(self, day: float, level: float) -> None:
+        """Onset: the last day the level was where normal ageing from the previous such
+        day would have put it."""
+        if self.anchor_day_ is None or self.anchor_level_ is None:
+            self.anchor_day_, self.anchor_level_ = day, level
+            return
+        normal = self.anchor_level_ - self.profile.normal_fade_per_day * (day - self.anchor_day_)
+        if level >= normal:
+            self.anchor_day_, self.anchor_level_ = day, level
 
-def _excess_fade_t(proj: EolProjection, profile: BatteryProfile) -> float:
-    """How many standard errors the fade runs faster than the fastest normal ageing.
+    def _excess_fade_t(self, proj: EolProjection) -> float:
+        """How many standard errors the fade runs faster than the fastest normal ageing.
 
-    A healthy pack fades too (SEI growth, calendar age); only a fade significantly
-    beyond what a healthy pack of this kind does is a bad cell.
-    """
-    if proj.slope_se <= 0 or not math.isfinite(proj.slope_se):
-        return 0.0
-    return (proj.slope + profile.normal_fade_per_day) / proj.slope_se
+        A healthy pack fades too (SEI growth, calendar age); only a fade significantly
+        beyond what a healthy pack of this kind does is a bad cell.
+        """
+        p = self.profile
+        normal = p.normal_fade_per_cycle if self.axis_ == "cycle" else p.normal_fade_per_day
+        if proj.slope_se <= 0 or not math.isfinite(proj.slope_se):
+            return 0.0
+        return (proj.slope + normal) / proj.slope_se
+
+
+def _model(profile: BatteryProfile) -> KneeFadeModel:
+    return KneeFadeModel(
+        regen_weight=profile.wear_regen_weight,
+        memory_ratio=profile.wear_memory_ratio,
+        min_memory=profile.wear_min_memory,
+        min_post_knee=profile.wear_min_post_knee,
+        knee_candidates=profile.wear_knee_candidates,
+        min_scale=profile.wear_min_scale,
+    )
 
 
 BATTERY_DETECTORS = DetectorSet(

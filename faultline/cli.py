@@ -92,6 +92,10 @@ def build_parser() -> argparse.ArgumentParser:
     from faultline import eval_fleet
 
     eval_fleet.add_flags(fleet)
+    battery = what.add_parser("battery", help="wear prognosis on real cells (NASA-format CSVs)")
+    from faultline import eval_battery
+
+    eval_battery.add_flags(battery)
 
     bench = commands.add_parser("bench", help="throughput")
     bench_what = bench.add_subparsers(dest="what", required=True)
@@ -238,6 +242,10 @@ def run_eval(args: argparse.Namespace) -> int:
         from faultline import eval_fleet
 
         return eval_fleet.main(args)
+    if args.what == "battery":
+        from faultline import eval_battery
+
+        return eval_battery.main(args)
     if args.what == "nab-score":
         report = eval_nab.score_nab(args.results_dir, args.labels, args.profile, args.profiles)
         print(eval_nab.format_report(report))

@@ -64,20 +64,43 @@ class BatteryProfile:
     overheat_clear_c: float = 2.0  # episode over once the excess stays below this...
     overheat_clear_hold_s: float = 48 * HOUR_S  # ...for this long
 
-    # Wear: the state-of-health trend and when it crosses end of life.
-    eol_soh: float = 0.70  # end of life: full-charge capacity / design capacity
-    wear_half_life_days: float = 5.0  # the trend forgets samples this many days old by half
-    wear_half_life_cycles: float = 15.0
-    wear_min_scale: float = 0.006  # the gauge's scatter (noise and temperature), share of design
+    # Wear: the state-of-health trend against cycles (days when the pack reports no cycle
+    # count), where it will cross end of life, and when that is worth a ticket.
+    # End of life as a share of design capacity (NASA PCoE convention for its 2 Ah cells:
+    # 1.4 Ah, 70 %; many makers use 80 %).
+    eol_soh: float = 0.70
     wear_min_samples: int = 3  # capacity samples (one per re-learned full-charge capacity)
     wear_min_span_days: float = 5.0
     wear_slope_t: float = 3.0  # fade significant: slope at least this many standard errors
-    wear_horizon_days: float = 60.0  # ticket when projected end of life is nearer than this
-    wear_z: float = 1.64  # band of the projected date (90 % two-sided)
-    # The fastest normal ageing (a young, busy pack: SEI growth plus calendar age): the
-    # fade must be significantly faster than this, and the onset is where it departed.
+    # A ticket when the whole band of the projected crossing lies within this much age
+    # ahead: five weeks (of daily cycling) to tell the customer, get a replacement pack to
+    # them and book the visit. Cycles on the cycle axis, days on the day axis.
+    wear_horizon_cycles: float = 35.0
+    wear_horizon_days: float = 35.0
+    wear_z: float = 1.645  # band of the projected crossing (90 % two-sided)
+    # The fastest normal ageing (a young, busy pack: SEI growth plus calendar age; 0.02-
+    # 0.05 % per equivalent full cycle): the fade must be significantly faster than
+    # this, and the onset is where it departed.
     normal_fade_per_day: float = 0.0005
+    normal_fade_per_cycle: float = 0.0005
     wear_rearm_jump: float = 0.1  # capacity rising this much (a new pack) re-arms the alarm
+    # The fade model (`detection.knee_fade`): readings above the trend (regeneration after
+    # a rest) weigh this much of those below; the past is forgotten with a half-life of
+    # `wear_memory_ratio` projected remaining lives, at least `wear_min_memory` (axis
+    # units); a knee needs `wear_min_post_knee` samples after it.
+    wear_regen_weight: float = 0.1
+    wear_memory_ratio: float = 1.0
+    wear_min_memory: float = 5.0
+    wear_min_post_knee: int = 8
+    wear_knee_candidates: int = 32
+    wear_history_samples: int = 128  # capacity samples kept (older ones merged in pairs)
+    wear_min_scale: float = 0.0025  # the gauge's resolution, share of design
+    # How far the future fade may run from the trend (log-normal sd of its rate): the
+    # narrowest width at which the 90 % band holds the real crossing in at least 90 % of
+    # the projections (from half of life on) on every NASA PCoE cell, B0006 deciding;
+    # `faultline eval battery ../shared/battery` recomputes it and the leave-one-out
+    # figures (a width calibrated on three cells, measured on the fourth).
+    wear_shape_sd: float = 0.65
 
     def as_dict(self) -> dict[str, float]:
         return asdict(self)

@@ -264,28 +264,41 @@ def worn_vacuum() -> tuple[BatteryUnit, list[Reading], float]:
     return unit, stream, eol
 
 
-def test_a_bad_cell_opens_one_wear_ticket_weeks_before_end_of_life(
+def test_a_bad_cell_opens_one_wear_ticket_with_its_end_of_life_inside_the_horizon(
     worn_vacuum: tuple[BatteryUnit, list[Reading], float],
 ) -> None:
+    """The ticket comes when the whole 90 % band of the projected crossing lies within the
+    horizon (35 cycles): with a band calibrated on real cells that is about a third of a
+    horizon ahead, ten days or so for this pack, whose life after the fault is three weeks."""
     unit, stream, eol = worn_vacuum
     assert unit.fault is not None
     onset = unit.fault.onset_ts
     (anomaly,) = _run(WearDetector(), stream)
     assert anomaly.fault_code is FaultCode.BATTERY_WEAR
     assert anomaly.severity is Severity.MEDIUM
-    assert onset + 3 * DAY < anomaly.detected_at < eol - 14 * DAY  # trend first, weeks ahead
+    assert onset + 3 * DAY < anomaly.detected_at < eol - 7 * DAY  # trend first, a week ahead
     assert abs(anomaly.onset_at - onset) <= 4 * DAY
     e = anomaly.evidence
-    assert 80 < e["soh_pct"] < 92
+    profile = BatteryProfile()
+    assert 100 * profile.eol_soh < e["soh_pct"] < 92
     assert e["fade_pct_per_cycle"] > 4 * 0.05  # far beyond normal ageing (0.02-0.05 %)
     assert e["fade_pct_per_day"] > 0.1
-    assert e["slope_t"] <= -BatteryProfile().wear_slope_t
-    assert e["days_to_eol"] <= BatteryProfile().wear_horizon_days
+    assert e["slope_t"] <= -profile.wear_slope_t
+    # On the pack's own cycle count: the band lies inside the horizon, and so does the
+    # cycle at which the reported capacity really fell below end of life.
+    assert e["axis"] == "cycle" and e["horizon"] == profile.wear_horizon_cycles
+    crossed_at = next(r.metrics["cycle_count"] for r in stream if r.ts >= eol)
+    assert e["cycle_count"] <= e["projected_eol_cycle_low"] < e["projected_eol_cycle"]
+    assert (
+        e["projected_eol_cycle"] < e["projected_eol_cycle_high"] <= e["cycle_count"] + e["horizon"]
+    )
+    assert e["projected_eol_cycle_low"] <= crossed_at <= e["projected_eol_cycle_high"]
     # The projected date comes with a band, and the real crossing falls inside it.
     assert e["projected_eol_earliest"] < e["projected_eol_at"] < e["projected_eol_latest"]
     assert e["projected_eol_earliest"] <= eol <= e["projected_eol_latest"]
     left = (eol - anomaly.detected_at) / DAY
     assert e["days_to_eol_low"] <= left <= e["days_to_eol_high"]
+    assert "within the 35-cycle horizon" in anomaly.summary
     assert anomaly.diagnosis == CATALOG[FaultCode.BATTERY_WEAR].as_dict()
     json.dumps(dict(e))
 
@@ -324,10 +337,11 @@ def test_capacity_jumping_back_after_rests_neither_alarms_nor_counts_as_recovery
     level_error, rising = [], 0
     for reading, (when, _, _) in zip(_capacity_stream(rows), rows, strict=True):
         assert detector.update(reading) is None
-        by_day, _ = detector._trends()
+        projection = detector.projection()
         if when > 10:
-            level_error.append(by_day.level(when) - (0.86 - 0.0003 * when))
-            rising += by_day.slope > 0
+            assert projection is not None
+            level_error.append(projection.level - (0.86 - 0.0003 * when))
+            rising += projection.slope > 0
     # A 4-point jump moves the trend by under a point, and it keeps seeing the fade.
     assert max(level_error) < 0.01
     assert rising < 0.1 * len(level_error)
@@ -350,11 +364,39 @@ def test_a_healthy_pack_with_a_noisy_gauge_and_a_rest_bump_raises_nothing() -> N
 
 def test_a_new_pack_rearms_the_alarm() -> None:
     fading = [(float(d), 0.86 - 0.004 * d + 0.001 * (-1) ** d, 500 + d) for d in range(40)]
-    fresh = [(40.0 + d, 1.01 - 0.004 * d + 0.001 * (-1) ** d, d) for d in range(45)]
+    fresh = [(40.0 + d, 1.01 - 0.004 * d + 0.001 * (-1) ** d, d) for d in range(75)]
     found = _run(WearDetector(), _capacity_stream(fading + fresh))
     assert [a.fault_code for a in found] == [FaultCode.BATTERY_WEAR] * 2
     assert found[1].detected_at > 40 * DAY
     assert found[1].onset_at >= 40 * DAY
+
+
+def test_a_pack_without_a_cycle_count_is_projected_in_days() -> None:
+    # 88 % and fading 0.4 % a day from day 20, re-learned daily, no cycle count reported:
+    # end of life (70 %) on day 65.
+    readings = [
+        Reading(
+            "b",
+            day * DAY,
+            day + 1,
+            {
+                "full_charge_capacity_mah": round(5200 * (0.88 - 0.004 * max(day - 20, 0))),
+                "design_capacity_mah": 5200,
+            },
+        )
+        for day in range(80)
+    ]
+    detector = WearDetector()
+    (anomaly,) = _run(detector, readings)
+    e = anomaly.evidence
+    assert detector.axis == "day" and e["axis"] == "day" and e["horizon_unit"] == "day"
+    assert e["cycle_count"] is None and e["projected_eol_cycle"] is None
+    day = anomaly.detected_at / DAY
+    assert day <= 65 <= day + e["horizon"]
+    assert e["days_to_eol_low"] <= 65 - day <= e["days_to_eol_high"] <= e["horizon"]
+    assert "within the 35-day horizon" in anomaly.summary
+    projection = detector.projection()
+    assert projection is not None and projection.x == 79
 
 
 # -- plumbing ---------------------------------------------------------------------------
