@@ -15,14 +15,17 @@ FAKETIME_SHIM = Path(__file__).parent / "faketime"
 
 
 def _rerun_fit_for_faketime() -> None:
-    """Under `faketime` run as scripts/test-at would: only the calendar clock faked, and
+    """Under `faketime` run as scripts/test-at would: only the calendar clock faked, child
+    processes carrying on from the parent's fake time (not each from the start time), and
     the sleep shim loaded in every process (else lock timeouts hang: see the shim)."""
     preloaded = "faketime" in os.environ.get("LD_PRELOAD", "")
-    ready = os.environ.get("FAKETIME_DONT_FAKE_MONOTONIC") == "1" and str(
-        FAKETIME_SHIM
-    ) in os.environ.get("PYTHONPATH", "")
+    ready = (
+        os.environ.get("FAKETIME_DONT_FAKE_MONOTONIC") == "1"
+        and os.environ.get("FAKETIME_DONT_RESET") == "1"
+        and str(FAKETIME_SHIM) in os.environ.get("PYTHONPATH", "")
+    )
     if preloaded and not ready:
-        env = dict(os.environ, FAKETIME_DONT_FAKE_MONOTONIC="1")
+        env = dict(os.environ, FAKETIME_DONT_FAKE_MONOTONIC="1", FAKETIME_DONT_RESET="1")
         env["PYTHONPATH"] = os.pathsep.join(
             filter(None, [str(FAKETIME_SHIM), env.get("PYTHONPATH")])
         )

@@ -200,11 +200,10 @@ def test_simulated_fault_is_dispatched_repaired_verified_closed_and_followed_up(
 
             def followed_up() -> bool:
                 alerts = client.get("/api/v1/alerts", params={"customer_id": customer_id}).json()
-                return any(
-                    a["kind"] == "follow_up" and a["status"] == "sent" for a in alerts["items"]
-                )
+                sent = {(a["kind"], a["channel"]) for a in alerts["items"] if a["status"] == "sent"}
+                return {("follow_up", "email"), ("follow_up", "webhook")} <= sent
 
-            wait_until(followed_up, 20, "the satisfaction follow-up")
+            wait_until(followed_up, 20, "the satisfaction follow-up by e-mail and webhook")
             alerts = client.get("/api/v1/alerts", params={"customer_id": customer_id}).json()[
                 "items"
             ]
