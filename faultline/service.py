@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import queue
 import socket
 import threading
 import time
@@ -31,6 +30,7 @@ from faultline.settings import Settings
 from faultline.telemetry_backend import open_telemetry_store, spool_health
 from ingest.broker_address import BrokerAddress
 from ingest.broker_identity import IdentityError
+from ingest.inbox import Inbox
 from ingest.messages import RawMessage
 from ingest.stats import IngestStats
 from ingest.subscriber import Subscriber
@@ -109,7 +109,7 @@ class Service:
             after_batch=self.checkpointer.after_batch,
             dead_letter_retention=self.settings.dead_letter_retention(),
         )
-        inbox: queue.Queue[RawMessage] = queue.Queue(self.settings.ingest_queue_size)
+        inbox: Inbox[RawMessage] = Inbox(self.settings.ingest_queue_size)
         prefix = self.settings.mqtt_prefix
         self.subscriber = Subscriber(
             address=BrokerAddress.parse(self.settings.mqtt_url),

@@ -17,7 +17,6 @@ the broker silently drops what passes its queue limit (`max_queued_messages`, 10
 from __future__ import annotations
 
 import logging
-import queue
 import socket
 import ssl
 import threading
@@ -32,6 +31,7 @@ from paho.mqtt.properties import Properties
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from ingest.broker_address import BrokerAddress
+from ingest.inbox import Inbox
 from ingest.messages import RawMessage
 from ingest.stats import IngestStats
 
@@ -50,7 +50,7 @@ class Subscriber:
         address: BrokerAddress,
         client_id: str,
         topics: Sequence[str],
-        inbox: queue.Queue[RawMessage],
+        inbox: Inbox[RawMessage],
         stats: IngestStats,
         receive_maximum: int = 10_000,
         reconnect_delay: tuple[int, int] = (1, 30),
@@ -168,11 +168,9 @@ class Subscriber:
     def _on_message(self, _c: mqtt.Client, _u: Any, msg: mqtt.MQTTMessage) -> None:
         raw = RawMessage(msg.topic, bytes(msg.payload), time.time(), msg.mid, msg.qos)
         while self._accepting.is_set():
-            try:
-                self.inbox.put(raw, timeout=0.5)
+            if self.inbox.put(raw, timeout=0.5):
                 return
-            except queue.Full:
-                continue  # backpressure: the broker holds the rest in our session
+            # Full: backpressure. The broker holds the rest in our session.
 
 
 def _why_unreachable(address: BrokerAddress) -> str:

@@ -14,7 +14,6 @@ the store is alive and the failure is the data's, so splitting carries on.
 from __future__ import annotations
 
 import logging
-import queue
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -28,6 +27,7 @@ from domain.wire import (
     encode_reading,
     topic_for,
 )
+from ingest.inbox import Inbox
 from ingest.messages import Batch, RawMessage
 from ingest.stats import IngestStats
 from ingest.validation import Validator
@@ -50,7 +50,7 @@ class IngestWorker:
     def __init__(
         self,
         *,
-        inbox: queue.Queue[RawMessage],
+        inbox: Inbox[RawMessage],
         validator: Validator,
         sink: Sink,
         ack: Acker,
@@ -95,22 +95,8 @@ class IngestWorker:
                 return
 
     def _collect(self) -> list[RawMessage]:
-        try:
-            first = self.inbox.get(timeout=0.1)
-        except queue.Empty:
-            self.stats.inbox_depth = 0
-            return []
-        raws = [first]
-        deadline = time.monotonic() + self.max_age_s
-        while len(raws) < self.batch_size:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                break
-            try:
-                raws.append(self.inbox.get(timeout=remaining))
-            except queue.Empty:
-                break
-        self.stats.inbox_depth = self.inbox.qsize()
+        raws = self.inbox.take(self.batch_size, wait_s=0.1, gather_s=self.max_age_s)
+        self.stats.inbox_depth = len(self.inbox)
         return raws
 
     def _deliver(self, raws: list[RawMessage]) -> None:

@@ -4,13 +4,13 @@ ingest has not taken yet, where Mosquitto's defaults drop all but 1000 messages.
 from __future__ import annotations
 
 import os
-import queue
 import re
 import shutil
 import subprocess
 from pathlib import Path
 
 from ingest.broker_address import BrokerAddress
+from ingest.inbox import Inbox
 from ingest.messages import RawMessage
 from ingest.stats import IngestStats
 from ingest.subscriber import Subscriber
@@ -40,7 +40,7 @@ def reaching_a_stopped_ingest(broker: Mosquitto, credentials: dict[str, str]) ->
     """Ingest subscribes and stops; a fleet publishes MESSAGES; ingest comes back. How many
     reach it? (A last marker, published once it is back, shows the queue was drained:
     a session's messages arrive in order.)"""
-    inbox: queue.Queue[RawMessage] = queue.Queue()
+    inbox: Inbox[RawMessage] = Inbox(maxsize=100_000)
     stats = IngestStats()
     user = f"{credentials['ingest']}:secret@" if credentials else ""
     address = BrokerAddress.parse(f"mqtt://{user}127.0.0.1:{broker.port}")
@@ -70,8 +70,7 @@ def reaching_a_stopped_ingest(broker: Mosquitto, credentials: dict[str, str]) ->
         received: list[RawMessage] = []
 
         def marker_arrived() -> bool:
-            while not inbox.empty():
-                received.append(inbox.get_nowait())
+            received.extend(inbox.take(100_000, wait_s=0.0, gather_s=0.0))
             return any(
                 m.payload == reading_message("fridge-1", MESSAGES + 1, 1.75e9 + MESSAGES + 1)[1]
                 for m in received

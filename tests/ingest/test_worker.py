@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import queue
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -11,6 +10,7 @@ from pathlib import Path
 from domain import Reading
 from domain.devices import DeviceType
 from domain.wire import DeadLetter, RejectReason, encode_reading
+from ingest.inbox import Inbox
 from ingest.messages import Batch, RawMessage
 from ingest.stats import IngestStats
 from ingest.validation import Validator
@@ -41,7 +41,7 @@ class FlakyDirectory:
 def run_worker(
     lookup_failures: int, sink_failures: int, count: int
 ) -> tuple[list[Batch], list[int]]:
-    inbox: queue.Queue[RawMessage] = queue.Queue()
+    inbox: Inbox[RawMessage] = Inbox(maxsize=10_000)
     stored: list[Batch] = []
     acked: list[int] = []
     remaining_sink_failures = [sink_failures]
@@ -68,7 +68,7 @@ def run_worker(
     )
     worker.start()
     for seq in range(1, count + 1):
-        inbox.put(raw(seq))
+        inbox.put(raw(seq), timeout=1)
     wait_until(lambda: len(acked) == count, 10, "every message acknowledged")
     worker.stop()
     return stored, acked
@@ -83,7 +83,7 @@ def test_lookup_and_sink_failures_are_retried_without_loss_or_duplicates() -> No
 
 
 def test_a_batch_the_sink_keeps_refusing_is_never_acknowledged() -> None:
-    inbox: queue.Queue[RawMessage] = queue.Queue()
+    inbox: Inbox[RawMessage] = Inbox(maxsize=10_000)
     attempts: list[int] = []
     acked: list[RawMessage] = []
 
@@ -103,7 +103,7 @@ def test_a_batch_the_sink_keeps_refusing_is_never_acknowledged() -> None:
     )
     worker.start()
     for seq in range(1, 6):
-        inbox.put(raw(seq))
+        inbox.put(raw(seq), timeout=1)
     wait_until(lambda: len(attempts) >= 3, 10, "the sink to be retried")
     worker.stop()
     assert acked == []
@@ -131,7 +131,7 @@ def poisoned_messages(poison_at: int, count: int) -> list[RawMessage]:
 def run_against_store(
     store: EmbeddedTelemetryStore, messages: list[RawMessage], **options: object
 ) -> tuple[list[DeadLetter], list[int], IngestStats]:
-    inbox: queue.Queue[RawMessage] = queue.Queue()
+    inbox: Inbox[RawMessage] = Inbox(maxsize=10_000)
     letters: list[DeadLetter] = []
     acked: list[int] = []
 
@@ -153,7 +153,7 @@ def run_against_store(
     )
     worker.start()
     for message in messages:
-        inbox.put(message)
+        inbox.put(message, timeout=1)
     wait_until(lambda: len(acked) == len(messages), 20, "every message acknowledged")
     worker.stop()
     return letters, acked, stats
@@ -193,7 +193,7 @@ def test_a_poison_taken_for_a_transient_failure_is_still_isolated_by_probing(
 
 
 def test_a_store_that_is_away_never_gets_its_readings_dead_lettered() -> None:
-    inbox: queue.Queue[RawMessage] = queue.Queue()
+    inbox: Inbox[RawMessage] = Inbox(maxsize=10_000)
     attempts: list[int] = []
     stats = IngestStats()
     up = [False]
@@ -219,7 +219,7 @@ def test_a_store_that_is_away_never_gets_its_readings_dead_lettered() -> None:
     )
     worker.start()
     for seq in range(1, 41):
-        inbox.put(raw(seq))
+        inbox.put(raw(seq), timeout=1)
     wait_until(lambda: len(attempts) >= 30, 10, "many failed attempts")
     assert acked == []
     up[0] = True
