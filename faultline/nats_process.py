@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 from faultline.sockets import free_port
+from ingest.partition_log import PARTITION_ROOT, UPLINK_CHANNELS
 
 
 class NatsServerError(RuntimeError):
@@ -33,11 +34,13 @@ def nats_binary() -> str:
     return found
 
 
-def partition_mapping(prefix: str, partitions: int) -> str:
-    """The server-config line that partitions device subjects by device id."""
-    return (
-        f'"{prefix}.*.*": '
-        f'"part.{{{{partition({partitions},1)}}}}.{prefix}.{{{{wildcard(1)}}}}.{{{{wildcard(2)}}}}"'
+def partition_mappings(prefix: str, partitions: int) -> str:
+    """The server-config `mappings` entries that partition what devices send by device id
+    (commands to devices are left alone, so devices still receive them over MQTT)."""
+    return ", ".join(
+        f'"{prefix}.*.{channel}": "{PARTITION_ROOT}.{{{{partition({partitions},1)}}}}.{prefix}.'
+        f'{{{{wildcard(1)}}}}.{channel}"'
+        for channel in UPLINK_CHANNELS
     )
 
 
@@ -56,10 +59,8 @@ def server_config(
             f"server_name: {name}",
             f"listen: 127.0.0.1:{port}",
             f'jetstream {{ store_dir: "{store_dir}" }}',
-            # ack_wait: how long the server waits for a device's PUBACK before resending;
-            # max_ack_pending: unacknowledged QoS 1 messages per MQTT subscriber.
             f"mqtt {{ listen: 127.0.0.1:{mqtt_port} }}",
-            f"mappings = {{ {partition_mapping(prefix, partitions)} }}",
+            f"mappings = {{ {partition_mappings(prefix, partitions)} }}",
             "",
         ]
     )
