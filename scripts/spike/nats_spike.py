@@ -76,7 +76,7 @@ async def _drain(
         nonlocal count, violations
         try:
             msgs = await sub.fetch(batch, timeout=0.5)
-        except (nats.errors.TimeoutError, asyncio.TimeoutError):
+        except (TimeoutError, nats.errors.TimeoutError):
             return 0
         for msg in msgs:
             device = msg.subject.split(".")[3]
