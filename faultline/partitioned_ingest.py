@@ -53,6 +53,7 @@ class PartitionedIngest:
         self._stopped = False
         self._thread = threading.Thread(target=self._run, name="partitions", daemon=True)
         self._next_balance = 0.0
+        self._next_renew = 0.0
         self._failures = 0
 
     # -- what Service calls -------------------------------------------------------------
@@ -108,12 +109,9 @@ class PartitionedIngest:
     # -- the loop -----------------------------------------------------------------------
 
     def _run(self) -> None:
-        lease_every = self.leases.ttl_s / 4
         while not self._stop.is_set():
             try:
-                if time.monotonic() >= self._next_balance:
-                    self._balance()
-                    self._next_balance = time.monotonic() + lease_every
+                self._balance_when_due()
                 if not self.runners:
                     self._stop.wait(self.fetch_timeout_s)
                     continue
@@ -122,6 +120,9 @@ class PartitionedIngest:
                     runner = self.runners.get(partition)
                     if runner is not None and not self._stop.is_set():
                         runner.handle(raws)
+                        # Renew between partitions, not only between rounds: a round over
+                        # many full partitions can outlast a lease.
+                        self._renew_when_due()
                 self._failures = 0
                 self.parts.stats.connected = self.link.connected
             except NatsLinkError as exc:
@@ -131,14 +132,28 @@ class PartitionedIngest:
                 log.warning("partitioned ingest: %s; retrying", exc)
                 self._stop.wait(min(0.5 * self._failures, 5.0))
 
+    def _balance_when_due(self) -> None:
+        if time.monotonic() >= self._next_balance:
+            self._balance()
+            self._next_balance = self._next_renew = time.monotonic() + self.leases.ttl_s / 4
+
+    def _renew_when_due(self) -> None:
+        if time.monotonic() >= self._next_renew:
+            self._renew()
+            self._next_renew = time.monotonic() + self.leases.ttl_s / 4
+
+    def _renew(self) -> None:
+        """Renew every lease held; drop (without saving) a partition whose lease is gone."""
+        for partition in list(self.runners):
+            if not self.leases.renew(partition):
+                self.lost += 1
+                log.warning("partition %d: lease lost (expired or taken); dropped", partition)
+                self.runners.pop(partition).close(save=False)
+
     def _balance(self) -> None:
         leases = self.leases
         leases.heartbeat()
-        for partition in list(self.runners):
-            if not leases.renew(partition):
-                self.lost += 1
-                log.warning("partition %d: lease lost to another worker; dropped", partition)
-                self.runners.pop(partition).close(save=False)
+        self._renew()
         step = plan(
             me=leases.worker_id,
             members=leases.members(),
