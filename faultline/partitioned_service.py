@@ -100,7 +100,7 @@ class PartitionedService(Service):
         runners = self.partitioned.runner_list()
         snapshot["detector_resets"] = sum(r.pipeline.detector_resets for r in runners)
         snapshot["partitions"] = {
-            "owned": [r.partition for r in runners],
+            "owned": sorted(r.partition for r in runners),
             "positions": {str(r.partition): r.position for r in runners},
             "rebalances": self.partitioned.rebalances,
             "lost": self.partitioned.lost,

@@ -30,7 +30,7 @@ class NatsLink:
     """`start()` connects (raising `NatsLinkError` if the server is not there in time);
     `call(fn)` runs `fn(client)` on the link's loop and returns its result."""
 
-    def __init__(self, url: str, *, name: str, connect_timeout_s: float = 10.0) -> None:
+    def __init__(self, url: str, *, name: str, connect_timeout_s: float = 5.0) -> None:
         self.url = url
         self.name = name
         self.connect_timeout_s = connect_timeout_s
@@ -38,14 +38,17 @@ class NatsLink:
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="nats", daemon=True)
         self._client: Client | None = None
+        self._last_error: str | None = None
 
     def start(self) -> None:
+        """Connect, trying for `connect_timeout_s`; raises `NatsLinkError` with the reason."""
         self._thread.start()
         try:
             self._client = self._submit(self._connect(), self.connect_timeout_s + 5)
         except Exception as exc:
             self._stop_loop()
-            raise NatsLinkError(f"cannot connect to NATS at {self.url}: {exc}") from exc
+            why = self._last_error or f"{type(exc).__name__} {exc}".strip()
+            raise NatsLinkError(f"cannot connect to NATS at {self.url}: {why}") from exc
         self.connected = True
 
     def call(self, fn: Callable[[Client], Awaitable[T]], timeout_s: float = 30.0) -> T:
@@ -94,17 +97,23 @@ class NatsLink:
             log.info("reconnected to NATS at %s", self.url)
 
         async def error(exc: Exception) -> None:
-            log.warning("NATS at %s: %s", self.url, exc)
+            self._last_error = str(exc) or type(exc).__name__
+            if self._client is not None:  # while starting, `start` reports the last one
+                log.warning("NATS at %s: %s", self.url, exc)
 
-        return await nats.connect(
-            self.url,
-            name=self.name,
-            connect_timeout=self.connect_timeout_s,
-            max_reconnect_attempts=-1,
-            reconnect_time_wait=1,
-            disconnected_cb=disconnected,
-            reconnected_cb=reconnected,
-            error_cb=error,
+        # Reconnecting for ever once connected; the first connection is given a deadline.
+        return await asyncio.wait_for(
+            nats.connect(
+                self.url,
+                name=self.name,
+                connect_timeout=max(int(self.connect_timeout_s), 1),
+                max_reconnect_attempts=-1,
+                reconnect_time_wait=1,
+                disconnected_cb=disconnected,
+                reconnected_cb=reconnected,
+                error_cb=error,
+            ),
+            self.connect_timeout_s,
         )
 
 

@@ -110,7 +110,8 @@ class PartitionLeases:
         async def create(kv: KeyValue) -> int | None:
             try:
                 return await kv.create(lease_key(partition), self.worker_id.encode())
-            except nats.js.errors.KeyWrongLastSequenceError:
+            except (nats.js.errors.KeyWrongLastSequenceError, nats.js.errors.KeyNotFoundError):
+                # KeyNotFound: held when asked, expired by the time the client looked why.
                 return None
 
         revision = self._kv(create)
