@@ -80,22 +80,28 @@ class NatsServerProcess:
     ) -> None:
         self.binary = nats_binary()
         self.workdir = workdir
+        self.prefix = prefix
+        self.partitions = partitions
+        self._fixed_ports = port is not None or mqtt_port is not None
         self.port = port or free_port()
         self.mqtt_port = mqtt_port or free_port()
         self.process: subprocess.Popen[bytes] | None = None
         workdir.mkdir(parents=True, exist_ok=True)
         self.config = workdir / "nats-server.conf"
+        self._write_config()
+        self.log_path = workdir / "nats-server.log"
+        self.started_in_s: float | None = None
+
+    def _write_config(self) -> None:
         self.config.write_text(
             server_config(
                 port=self.port,
                 mqtt_port=self.mqtt_port,
-                store_dir=workdir / "jetstream",
-                prefix=prefix,
-                partitions=partitions,
+                store_dir=self.workdir / "jetstream",
+                prefix=self.prefix,
+                partitions=self.partitions,
             )
         )
-        self.log_path = workdir / "nats-server.log"
-        self.started_in_s: float | None = None
 
     @property
     def url(self) -> str:
@@ -110,7 +116,20 @@ class NatsServerProcess:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
     def start(self, timeout_s: float = 20.0) -> None:
-        """Start and wait until both listeners accept connections."""
+        """Start and wait until both listeners accept connections. A free port taken by
+        another program in the meantime is replaced and the start tried again."""
+        for _attempt in range(3):
+            try:
+                self._start(timeout_s)
+                return
+            except NatsServerError as exc:
+                if self._fixed_ports or "address already in use" not in str(exc):
+                    raise
+                self.port, self.mqtt_port = free_port(), free_port()
+                self._write_config()
+        self._start(timeout_s)
+
+    def _start(self, timeout_s: float) -> None:
         began = time.monotonic()
         self.process = subprocess.Popen(
             [self.binary, "-c", str(self.config), "-l", str(self.log_path)],

@@ -55,6 +55,18 @@ def subject_topic(subject: str) -> str:
     return rest.replace("//", "\x00").replace(".", "/").replace("\x00", ".")
 
 
+def stream_config(stream: str, prefix: str, retention_s: float) -> StreamConfig:
+    """The one stream of every partition: a log kept `retention_s`, oldest dropped first."""
+    return StreamConfig(
+        name=stream,
+        subjects=[f"{PARTITION_ROOT}.*.{prefix}.>"],
+        retention=RetentionPolicy.LIMITS,
+        discard=DiscardPolicy.OLD,
+        storage=StorageType.FILE,
+        max_age=retention_s,
+    )
+
+
 @dataclass
 class _Reader:
     subscription: JetStreamContext.PullSubscription
@@ -90,14 +102,7 @@ class PartitionLog:
 
     def ensure_stream(self) -> None:
         """Create the stream if it is missing (every worker may; the first one wins)."""
-        config = StreamConfig(
-            name=self.stream,
-            subjects=[f"{PARTITION_ROOT}.*.{self.prefix}.>"],
-            retention=RetentionPolicy.LIMITS,
-            discard=DiscardPolicy.OLD,
-            storage=StorageType.FILE,
-            max_age=self.retention_s,
-        )
+        config = stream_config(self.stream, self.prefix, self.retention_s)
 
         async def ensure(client: Client) -> None:
             js = client.jetstream()
