@@ -51,6 +51,8 @@ class ScaleResult:
     seconds: float
     stream_bytes_per_reading: float = 0.0  # what JetStream keeps per reading
     checkpoint_bytes_per_device: float = 0.0  # detection state, gzipped, in the database
+    worker_cpu_us: float = 0.0  # CPU time of all workers per reading (load-independent)
+    server_cpu_us: float = 0.0  # CPU time of nats-server per reading (publish + deliver)
 
     @property
     def per_second(self) -> float:
@@ -106,7 +108,8 @@ def main(args: argparse.Namespace) -> int:
     )
     print(
         f"{'workers':>7} {'readings/s':>12} {'seconds':>8} {'publish s':>9} {'vs 1':>6} "
-        f"{'stream B/reading':>16} {'checkpoint B/device':>19}"
+        f"{'stream B/reading':>16} {'checkpoint B/device':>19} "
+        f"{'worker CPU us/reading':>21} {'nats CPU us/reading':>19}"
     )
     base = results[0].per_second if results else 0.0
     for result in results:
@@ -114,7 +117,8 @@ def main(args: argparse.Namespace) -> int:
             f"{result.workers:>7} {result.per_second:>12,.0f} {result.seconds:>8.2f} "
             f"{result.publish_s:>9.2f} {result.per_second / base:>6.2f} "
             f"{result.stream_bytes_per_reading:>16,.0f} "
-            f"{result.checkpoint_bytes_per_device:>19,.0f}"
+            f"{result.checkpoint_bytes_per_device:>19,.0f} "
+            f"{result.worker_cpu_us:>21,.1f} {result.server_cpu_us:>19,.1f}"
         )
     print(f"{'bare':>7} {bare.per_second:>12,.0f} {bare.seconds:>8.2f} {bare.publish_s:>9.2f}")
     return 0
@@ -143,6 +147,9 @@ def _measure(workers: int, args: argparse.Namespace, readings: list[Reading]) ->
             for n in range(workers):
                 procs.append(_start_worker(workdir, server, n, args))
             _wait(lambda: _owned(procs) == args.partitions, 120, "workers to own the partitions")
+            pids = [proc.pid for proc, _ in procs]
+            assert server.process is not None
+            cpu_before = _cpu_s(pids), _cpu_s([server.process.pid])
             began = time.monotonic()
             asyncio.run(_publish(server.url, readings))
             published = time.monotonic() - began
@@ -153,6 +160,8 @@ def _measure(workers: int, args: argparse.Namespace, readings: list[Reading]) ->
                 poll_s=0.1,
             )
             seconds = time.monotonic() - began
+            worker_cpu = _cpu_s(pids) - cpu_before[0]
+            server_cpu = _cpu_s([server.process.pid]) - cpu_before[1]
             stream_bytes = asyncio.run(_stream_bytes(server.url)) / len(readings)
             _stop(procs)  # each hands its partitions back with a final checkpoint
             return ScaleResult(
@@ -162,10 +171,22 @@ def _measure(workers: int, args: argparse.Namespace, readings: list[Reading]) ->
                 seconds,
                 stream_bytes,
                 _checkpoint_bytes_per_device(workdir / "faultline.db"),
+                worker_cpu / len(readings) * 1e6,
+                server_cpu / len(readings) * 1e6,
             )
         finally:
             _stop(procs)
             server.stop()
+
+
+def _cpu_s(pids: list[int]) -> float:
+    """User + system CPU seconds the processes (and their threads) have used so far."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+    return total
 
 
 def _stop(procs: list[tuple[subprocess.Popen[bytes], int]]) -> None:
