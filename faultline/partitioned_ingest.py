@@ -131,6 +131,11 @@ class PartitionedIngest:
                 self.parts.stats.last_connect_error = str(exc)
                 log.warning("partitioned ingest: %s; retrying", exc)
                 self._stop.wait(min(0.5 * self._failures, 5.0))
+            except Exception:  # e.g. the database away while a checkpoint is restored
+                self._failures += 1
+                self.parts.stats.add(sink_failures=1)
+                log.exception("partitioned ingest: a round failed; retrying")
+                self._stop.wait(min(0.5 * self._failures, 5.0))
 
     def _balance_when_due(self) -> None:
         if time.monotonic() >= self._next_balance:

@@ -65,7 +65,8 @@ async def _drain(
     last: dict[str, int] = {}
     count = 0
     violations = 0
-    out = open(seen_file, "a") if seen_file else None  # noqa: SIM115
+    # Line-buffered: what was processed before a SIGKILL is on disk, acked or not.
+    out = open(seen_file, "a", buffering=1) if seen_file else None  # noqa: SIM115
     subs = [
         await js.pull_subscribe_bind(f"part-{p:02d}", STREAM) for p in partitions
     ]
@@ -77,6 +78,8 @@ async def _drain(
         try:
             msgs = await sub.fetch(batch, timeout=0.5)
         except (TimeoutError, nats.errors.TimeoutError):
+            return 0
+        if not msgs:
             return 0
         for msg in msgs:
             device = msg.subject.split(".")[3]

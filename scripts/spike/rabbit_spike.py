@@ -57,7 +57,8 @@ def _drain(
     decoder = msgspec.json.Decoder(_Reading)
     last: dict[str, int] = {}
     state = {"count": 0, "bad": 0, "since_ack": 0}
-    out = open(seen_file, "a") if seen_file else None  # noqa: SIM115
+    # Line-buffered: what was processed before a SIGKILL is on disk, acked or not.
+    out = open(seen_file, "a", buffering=1) if seen_file else None  # noqa: SIM115
 
     def on_message(channel, method, _props, body):  # type: ignore[no-untyped-def]
         device = method.routing_key.split(".")[1]
