@@ -4,14 +4,14 @@ that stops hands its partitions back at once, and nothing is stored twice or los
 
 from __future__ import annotations
 
-import subprocess
-import sys
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 
+from faultline.commands import run_service
 from faultline.nats_process import NatsServerProcess
 from faultline.partitioned_service import PartitionedService, make_service
 from faultline.service import Service, ServiceStartError
@@ -139,25 +139,25 @@ def test_an_unknown_backend_is_refused_with_the_setting_to_change(tmp_path: Path
     assert type(make_service(settings.model_copy(update={"scale_backend": ""}))) is Service
 
 
-def test_run_without_a_nats_server_stops_with_one_line_naming_it(tmp_path: Path) -> None:
+def test_run_without_a_nats_server_stops_with_one_line_naming_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     port = free_port()
-    env = {
-        "FAULTLINE_SCALE_BACKEND": "nats",
-        "FAULTLINE_NATS_URL": f"nats://127.0.0.1:{port}",
-        "FAULTLINE_DATABASE_URL": f"sqlite:///{tmp_path / 'f.db'}",
-        "FAULTLINE_TELEMETRY_PATH": str(tmp_path / "t.db"),
-        "FAULTLINE_HTTP_PORT": str(free_port()),
-        "FAULTLINE_ADMIN_TOKEN": TOKEN,
-        "PATH": "/usr/bin:/bin",
-    }
-    done = subprocess.run(
-        [sys.executable, "-m", "faultline.cli", "run"],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
+    settings = Settings(
+        scale_backend="nats",
+        nats_url=f"nats://127.0.0.1:{port}",
+        database_url=f"sqlite:///{tmp_path / 'f.db'}",
+        telemetry_path=str(tmp_path / "t.db"),
+        http_port=free_port(),
+        admin_token=TOKEN,
+        fieldservice_enabled=False,
     )
-    assert done.returncode == 2, done.stderr[-2000:]
-    assert f"nats://127.0.0.1:{port}" in done.stderr
-    assert "FAULTLINE_NATS_URL" in done.stderr
+    handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        assert run_service(settings) == 2
+    finally:
+        for sig, handler in handlers.items():
+            signal.signal(sig, handler)
+    error = capsys.readouterr().err
+    assert f"nats://127.0.0.1:{port}" in error and "FAULTLINE_NATS_URL" in error
+    assert error.count("\n") == 1, error
