@@ -119,44 +119,50 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         server = NatsServerProcess(Path(tmp), partitions=args.partitions)
         server.start()
-        print(f"nats-server listening after {server.started_in_s:.3f}s")
-        began = time.monotonic()
-        asyncio.run(_setup(server.url, args.partitions))
-        print(f"stream + {args.partitions} consumers created in {time.monotonic() - began:.3f}s")
-        rate = publish_backlog(server.mqtt_port, devices=args.devices, readings=args.readings)
-        print(f"MQTT QoS 1 publish: {rate:,.0f} msg/s ({total:,} messages)")
-        parts = list(range(args.partitions))
-        count, secs, bad = asyncio.run(_drain(server.url, parts, total, batch=1000))
-        print(f"drain 1 process, {args.partitions} partitions: {count:,} in {secs:.2f}s = "
-              f"{count / secs:,.0f}/s; order violations {bad}")
+        try:
+            _run(server, args, total, Path(tmp))
+        finally:
+            server.stop()
 
-        # Kill: a consumer process SIGKILLed mid-stream, then another drains the rest.
-        rate = publish_backlog(server.mqtt_port, devices=args.devices, readings=args.readings)
-        seen = Path(tmp) / "seen.txt"
-        proc = multiprocessing.Process(target=_killable, args=(server.url, parts, str(seen)))
-        proc.start()
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if seen.exists() and seen.stat().st_size > total * 8:
-                break
-            time.sleep(0.01)
-        assert proc.pid is not None
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.join()
-        first = seen.read_text().splitlines()
-        time.sleep(5.5)  # ack_wait: unacknowledged messages become deliverable again
-        began = time.monotonic()
-        count, secs, bad = asyncio.run(
-            _drain(server.url, parts, total, batch=1000, seen_file=str(seen))
-        )
-        lines = seen.read_text().splitlines()
-        distinct = len(set(lines))
-        print(f"kill: first consumer saw {len(first):,}; after restart total seen {len(lines):,}, "
-              f"distinct {distinct:,} of {total:,}: redelivered {len(lines) - distinct:,}, "
-              f"missing {total - distinct:,}; order violations in 2nd {bad}")
-        stats = json.dumps({"publish": rate})
-        print(stats)
-        server.stop()
+
+def _run(server: NatsServerProcess, args: argparse.Namespace, total: int, tmp: Path) -> None:
+    print(f"nats-server listening after {server.started_in_s:.3f}s")
+    began = time.monotonic()
+    asyncio.run(_setup(server.url, args.partitions))
+    print(f"stream + {args.partitions} consumers created in {time.monotonic() - began:.3f}s")
+    rate = publish_backlog(server.mqtt_port, devices=args.devices, readings=args.readings)
+    print(f"MQTT QoS 1 publish: {rate:,.0f} msg/s ({total:,} messages)")
+    parts = list(range(args.partitions))
+    count, secs, bad = asyncio.run(_drain(server.url, parts, total, batch=1000))
+    print(f"drain 1 process, {args.partitions} partitions: {count:,} in {secs:.2f}s = "
+          f"{count / secs:,.0f}/s; order violations {bad}")
+
+    # Kill: a consumer process SIGKILLed mid-stream, then another drains the rest.
+    rate = publish_backlog(server.mqtt_port, devices=args.devices, readings=args.readings)
+    seen = Path(tmp) / "seen.txt"
+    proc = multiprocessing.Process(target=_killable, args=(server.url, parts, str(seen)))
+    proc.start()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if seen.exists() and seen.stat().st_size > total * 8:
+            break
+        time.sleep(0.01)
+    assert proc.pid is not None
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.join()
+    first = seen.read_text().splitlines()
+    time.sleep(5.5)  # ack_wait: unacknowledged messages become deliverable again
+    began = time.monotonic()
+    count, secs, bad = asyncio.run(
+        _drain(server.url, parts, total, batch=1000, seen_file=str(seen))
+    )
+    lines = seen.read_text().splitlines()
+    distinct = len(set(lines))
+    print(f"kill: first consumer saw {len(first):,}; after restart total seen {len(lines):,}, "
+          f"distinct {distinct:,} of {total:,}: redelivered {len(lines) - distinct:,}, "
+          f"missing {total - distinct:,}; order violations in 2nd {bad}")
+    stats = json.dumps({"publish": rate})
+    print(stats)
 
 
 if __name__ == "__main__":

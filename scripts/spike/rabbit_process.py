@@ -92,15 +92,18 @@ class RabbitNode:
 
 
 def _own_epmd(port: int) -> list[int]:
-    """The pid of the EPMD daemon this node started on its own port (and no other)."""
+    """The pid of the EPMD daemon this node started (`epmd -daemon` with our ERL_EPMD_PORT
+    in its environment), and no other."""
     found = []
+    mine = f"ERL_EPMD_PORT={port}".encode()
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
             argv = (entry / "cmdline").read_bytes().split(b"\0")
+            environ = (entry / "environ").read_bytes().split(b"\0")
         except OSError:
             continue
-        if argv and argv[0].endswith(b"epmd") and str(port).encode() in argv:
+        if argv and argv[0].endswith(b"epmd") and mine in environ:
             found.append(int(entry.name))
     return found
