@@ -86,7 +86,7 @@ def test_commands_to_a_device_are_not_partitioned_and_reach_it_over_mqtt(
 ) -> None:
     received: list[bytes] = []
     device = _mqtt(nats_server, "fridge-0001")
-    device.on_message = lambda _c, _u, msg: received.append(msg.payload)
+    device.on_message = lambda _c, _u, msg: received.append(bytes(msg.payload))
     device.subscribe("devices/fridge-0001/commands", qos=1)
     service = _mqtt(nats_server, "service")
 

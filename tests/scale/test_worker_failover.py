@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,7 +20,7 @@ import nats
 import pytest
 from nats.js.api import ConsumerInfo
 
-from domain import Reading
+from domain import DeviceInfo, Reading
 from domain.wire import encode_reading
 from faultline.eval_fleet import simulate
 from faultline.nats_process import NatsServerProcess
@@ -38,7 +38,7 @@ KILL_AT_S = 13.5 * 3600.0
 @dataclass(frozen=True)
 class Stream:
     readings: list[Reading]
-    infos: list[object]
+    infos: list[DeviceInfo]
 
 
 @pytest.fixture(scope="module")
@@ -140,8 +140,11 @@ async def _consumers(url: str) -> list[ConsumerInfo]:
         await client.close()
 
 
+SiteFactory = Callable[[str], tuple[Site, list[WorkerProcess]]]
+
+
 @pytest.fixture
-def site_factory(tmp_path: Path, stream: Stream) -> Iterator[object]:
+def site_factory(tmp_path: Path, stream: Stream) -> Iterator[SiteFactory]:
     made: list[tuple[NatsServerProcess, list[WorkerProcess]]] = []
 
     def make(name: str) -> tuple[Site, list[WorkerProcess]]:
@@ -152,7 +155,7 @@ def site_factory(tmp_path: Path, stream: Stream) -> Iterator[object]:
         migrate(db)
         with make_session_factory(db).begin() as session:
             for info in stream.infos:
-                devices.create(session=session, device_in=info)  # type: ignore[arg-type]
+                devices.create(session=session, device_in=info)
         db.dispose()
         workers: list[WorkerProcess] = []
         made.append((server, workers))
@@ -176,7 +179,7 @@ def _owned(worker: WorkerProcess) -> list[int]:
 
 
 def test_a_killed_worker_loses_and_doubles_nothing_and_detection_carries_on(
-    site_factory: object, stream: Stream
+    site_factory: SiteFactory, stream: Stream
 ) -> None:
     make = site_factory
     readings = stream.readings
@@ -184,14 +187,14 @@ def test_a_killed_worker_loses_and_doubles_nothing_and_detection_carries_on(
     before_kill = [r for r in readings if r.ts < SCENARIO_START + KILL_AT_S]
     after_kill = readings[len(before_kill) :]
 
-    site, workers = make("pair")  # type: ignore[operator]
+    site, workers = make("pair")
     a, b = site.worker("a"), site.worker("b")
     workers += [a, b]
     for worker in (a, b):  # start together: each takes seconds to import
         worker.launch()
 
     # Meanwhile, one worker (in this process), never interrupted: what detection should find.
-    alone_site, _ = make("alone")  # type: ignore[operator]
+    alone_site, _ = make("alone")
     alone = make_service(alone_site.worker("solo").settings())
     alone.start(http=False)
     try:
