@@ -45,6 +45,12 @@ def add_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--timeout", type=float, default=600.0, help="give up draining after this many seconds"
     )
+    parser.add_argument(
+        "--mqtt-protocol",
+        choices=("5", "3.1.1"),
+        default="5",
+        help="what ingest speaks (the bare subscriber speaks 3.1.1)",
+    )
 
 
 @dataclass(frozen=True)
@@ -72,6 +78,7 @@ def main(args: argparse.Namespace) -> int:
                 fieldservice_enabled=False,
                 detection_checkpoint_s=0.0,
                 telemetry_raw_days=0.0,
+                mqtt_protocol=args.mqtt_protocol,
             )
             fleet = build_fridge_fleet(
                 count=args.devices, seed=args.seed, start_ts=1_740_960_000.0, faulty={}

@@ -108,7 +108,11 @@ def build_parser() -> argparse.ArgumentParser:
     from faultline import audit_cli, bench_dispatch
 
     bench_dispatch.add_arguments(bench_what.add_parser("dispatch", help="vs the exact optimum"))
-    from faultline import bench_telemetry
+    from faultline import bench_scale, bench_telemetry
+
+    bench_scale.add_flags(
+        bench_what.add_parser("scale", help="readings/s through 1 vs N partitioned workers")
+    )
 
     bench_telemetry.add_flags(bench_what.add_parser("telemetry", help="writes/s per store"))
     from faultline import bench_e2e
@@ -211,6 +215,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from faultline import bench_e2e
 
         return bench_e2e.main(args)
+    if args.command == "bench" and args.what == "scale":
+        from faultline import bench_scale
+
+        return bench_scale.main(args)
     if args.command == "bench" and args.what == "telemetry":
         from faultline import bench_telemetry
 

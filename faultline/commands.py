@@ -7,7 +7,8 @@ import sys
 import threading
 
 from faultline.fleet_model_file import FleetModelFileError
-from faultline.service import Service, ServiceStartError
+from faultline.partitioned_service import make_service
+from faultline.service import ServiceStartError
 from faultline.settings import Settings
 from ingest.broker_address import BrokerAddress
 from ingest.errors import IngestError
@@ -19,7 +20,7 @@ START_ERRORS = (ServiceStartError, FleetModelFileError, TelemetryError, IngestEr
 
 def run_service(settings: Settings) -> int:
     try:
-        service = Service(settings)
+        service = make_service(settings)
     except START_ERRORS as exc:
         print(f"faultline run: {exc}", file=sys.stderr)
         return 2
@@ -38,7 +39,13 @@ def run_service(settings: Settings) -> int:
             f"operator token (generated; set FAULTLINE_ADMIN_TOKEN to choose one): "
             f"{service.settings.admin_token}"
         )
-    print(f"listening to {BrokerAddress.parse(settings.mqtt_url)}, prefix {settings.mqtt_prefix!r}")
+    if settings.scale_backend:
+        print(f"partitioned worker on {settings.scale_backend} {settings.nats_url}")
+    else:
+        print(
+            f"listening to {BrokerAddress.parse(settings.mqtt_url)}, "
+            f"prefix {settings.mqtt_prefix!r}"
+        )
     stop.wait()
     service.stop()
     return 0

@@ -124,6 +124,33 @@ class Settings(BaseSettings):
     ingest_max_future_s: float = Field(
         default=300.0, description="how far ahead of the wall clock a reading's ts may be"
     )
+    # -- scale-out (partitioned workers) -----------------------------------------------
+    scale_backend: str = Field(
+        default="",
+        description="empty: one process reads the MQTT broker (the default); 'nats': "
+        "partitioned workers on NATS JetStream (devices publish MQTT to nats-server, see "
+        "deploy/nats-server.conf)",
+    )
+    nats_url: str = Field(
+        default="nats://127.0.0.1:4222", description="NATS server of the partitioned mode"
+    )
+    partitions: int = Field(
+        default=16,
+        description="device partitions; must match the partition(N,1) mapping in the "
+        "nats-server configuration",
+    )
+    partition_lease_s: float = Field(
+        default=10.0,
+        description="a worker that stops renewing its partitions loses them after this long",
+    )
+    worker_id: str = Field(
+        default="", description="this worker's name in partition leases (default host-pid)"
+    )
+    scale_retention_s: float = Field(
+        default=7 * 86_400.0,
+        description="how long the JetStream stream keeps readings (a partition left unowned "
+        "longer than this loses what is older)",
+    )
     # -- health -------------------------------------------------------------------------
     health_max_pending_s: float = Field(
         default=60.0, description="/health: a batch waiting this long to be stored is 'stuck'"

@@ -80,7 +80,13 @@ class IngestWorker:
     def stop(self, timeout: float = 30.0) -> None:
         """Finish what is in the inbox, then stop."""
         self._stop.set()
-        self._thread.join(timeout)
+        if self._thread.ident is not None:
+            self._thread.join(timeout)
+
+    def deliver(self, raws: list[RawMessage]) -> None:
+        """Validate, store and acknowledge one batch now, on the caller's thread: for a
+        caller that fetches its own batches (a partition of a log) instead of `start()`."""
+        self._deliver(raws)
 
     @property
     def alive(self) -> bool:
