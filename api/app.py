@@ -1,14 +1,18 @@
-"""The FastAPI application factory."""
+"""The FastAPI application factory: the JSON API under /api/v1, the three doors (console,
+technician app, customer page), offline API docs and the vendored static files."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
 
-from api.auth import ContextDep, require_operator
+from api.auth import ContextDep, current_principal
 from api.context import ApiContext
+from api.docs import docs_router
 from api.errors import install_handlers
 from api.routes import (
     alerts,
@@ -19,15 +23,26 @@ from api.routes import (
     technicians,
     ticket_events,
     tickets,
+    tokens,
 )
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 
 def create_app(context: ApiContext) -> FastAPI:
-    app = FastAPI(title="Faultline", version="0.1.0", summary="Proactive appliance care")
+    app = FastAPI(
+        title="Faultline",
+        version="0.1.0",
+        summary="Proactive appliance care",
+        docs_url=None,
+        redoc_url=None,
+    )
     app.state.context = context
     install_handlers(app)
 
-    v1 = APIRouter(prefix="/api/v1", dependencies=[Depends(require_operator)])
+    # Every API route needs a live credential; each route then checks what that person may
+    # see (their own devices, tickets, work orders) or refuses with 403.
+    v1 = APIRouter(prefix="/api/v1", dependencies=[Depends(current_principal)])
     for module in (
         devices,
         anomalies,
@@ -37,9 +52,12 @@ def create_app(context: ApiContext) -> FastAPI:
         ticket_events,
         alerts,
         customers,
+        tokens,
     ):
         v1.include_router(module.router)
     app.include_router(v1)
+    app.include_router(docs_router(app))
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     @app.get("/health", tags=["health"])
     def health(context: ContextDep) -> Any:

@@ -1,35 +1,117 @@
-"""Bearer-token authentication for the operator API."""
+"""Who is asking: a bearer token (the operator's bootstrap token, or an API token) or the
+browser's session cookie, resolved to a person with a role. 401 without a live credential."""
 
 from __future__ import annotations
 
+import hashlib
 import hmac
+import time
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from api.context import ApiContext
+from api.deps import ContextDep, SessionDep, get_context
+from domain.people import Role, actor_name
+from fieldservice import credentials
+from fieldservice.credentials import CredentialKind
 
-_bearer = HTTPBearer(auto_error=False)
+__all__ = ["ContextDep", "get_context"]
+
+SESSION_COOKIE = "faultline_session"
+CSRF_HEADER = "X-CSRF-Token"
+CSRF_FIELD = "csrf_token"
+BOOTSTRAP_OPERATOR = "operator"
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+_bearer = HTTPBearer(
+    auto_error=False,
+    description="FAULTLINE_ADMIN_TOKEN, or a token from POST /api/v1/tokens",
+)
 
 
-def get_context(request: Request) -> ApiContext:
-    context: ApiContext = request.app.state.context
-    return context
+@dataclass(frozen=True)
+class Principal:
+    """The person behind a request; `credential_id` is None for the bootstrap operator token."""
+
+    role: Role
+    subject: str
+    credential_id: int | None
+    csrf: str | None = None  # set when signed in by cookie: unsafe requests must echo it
+
+    @property
+    def actor(self) -> str:
+        """Their name on a ticket's timeline and in the audit chain."""
+        return actor_name(self.role, self.subject)
 
 
-ContextDep = Annotated[ApiContext, Depends(get_context)]
+def csrf_for(session_secret: str) -> str:
+    """The anti-forgery value a cookie session's pages send back with every change."""
+    return hashlib.sha256(f"csrf:{session_secret}".encode()).hexdigest()[:32]
 
 
-def require_operator(
+async def current_principal(
+    request: Request,
     context: ContextDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> None:
-    if credentials is None or not hmac.compare_digest(
-        credentials.credentials.encode(), context.admin_token.encode()
-    ):
-        raise HTTPException(
-            status.HTTP_401_UNAUTHORIZED,
-            "missing or wrong bearer token (Authorization: Bearer <FAULTLINE_ADMIN_TOKEN>)",
-            headers={"WWW-Authenticate": "Bearer"},
+    session: SessionDep,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    now = time.time()
+    if bearer is not None:
+        secret = bearer.credentials
+        if hmac.compare_digest(secret.encode(), context.admin_token.encode()):
+            return Principal(Role.OPERATOR, BOOTSTRAP_OPERATOR, None)
+        row = credentials.verify(
+            session=session, secret=secret, now=now, kinds=(CredentialKind.API,)
         )
+        if row is None:
+            raise _unauthorized("the bearer token is unknown, expired or revoked")
+        return Principal(Role(row.role), row.subject, row.id)
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if cookie:
+        row = credentials.verify(
+            session=session, secret=cookie, now=now, kinds=(CredentialKind.SESSION,)
+        )
+        if row is None:
+            raise _unauthorized("your session has ended: open your sign-in link again")
+        principal = Principal(Role(row.role), row.subject, row.id, csrf_for(cookie))
+        if request.method in UNSAFE_METHODS:
+            await _check_csrf(request, principal.csrf or "")
+        return principal
+    raise _unauthorized(
+        "missing bearer token (Authorization: Bearer <FAULTLINE_ADMIN_TOKEN or an API token>)"
+    )
+
+
+PrincipalDep = Annotated[Principal, Depends(current_principal)]
+
+
+def require_operator(principal: PrincipalDep) -> Principal:
+    if principal.role is not Role.OPERATOR:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "this is for the service desk")
+    return principal
+
+
+OperatorDep = Annotated[Principal, Depends(require_operator)]
+
+
+async def _check_csrf(request: Request, expected: str) -> None:
+    sent = request.headers.get(CSRF_HEADER)
+    if sent is None and request.headers.get("content-type", "").startswith(
+        ("application/x-www-form-urlencoded", "multipart/form-data")
+    ):
+        form = await request.form()
+        value = form.get(CSRF_FIELD)
+        sent = value if isinstance(value, str) else None
+    if not sent or not hmac.compare_digest(sent.encode(), expected.encode()):
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            f"a change made with a session cookie must carry the page's {CSRF_HEADER}",
+        )
+
+
+def _unauthorized(detail: str) -> HTTPException:
+    return HTTPException(
+        status.HTTP_401_UNAUTHORIZED, detail, headers={"WWW-Authenticate": "Bearer"}
+    )

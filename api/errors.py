@@ -6,7 +6,9 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from fieldservice.errors import (
+    DeviceNotFoundError,
     FieldServiceError,
+    ForbiddenError,
     IllegalTransitionError,
     InvalidRequestError,
     TicketNotFoundError,
@@ -50,9 +52,19 @@ def install_handlers(app: FastAPI) -> None:
     async def unprocessable(_r: Request, exc: Exception) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=422)
 
-    for missing in (TicketNotFoundError, UnknownTechnicianError, UnknownCustomerError):
+    for missing in (
+        TicketNotFoundError,
+        UnknownTechnicianError,
+        UnknownCustomerError,
+        DeviceNotFoundError,
+    ):
         app.add_exception_handler(missing, not_found)
     app.add_exception_handler(UnknownDeviceError, unprocessable)
     app.add_exception_handler(InvalidRequestError, unprocessable)
+
+    async def forbidden(_r: Request, exc: Exception) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=403)
+
+    app.add_exception_handler(ForbiddenError, forbidden)
     app.add_exception_handler(IllegalTransitionError, conflict)
     app.add_exception_handler(FieldServiceError, conflict)

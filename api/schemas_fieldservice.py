@@ -235,12 +235,17 @@ class CustomerOut(CustomerIn):
 
 
 class TicketEventIn(BaseModel):
-    """`POST /tickets/{id}/events`: a status change by a technician (actor: their id) or desk."""
+    """`POST /tickets/{id}/events`: a status change, recorded as the signed-in person."""
 
     model_config = ConfigDict(extra="forbid")
 
     status: TicketStatus
-    actor: str = Field(min_length=1, max_length=128)
+    actor: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=128,
+        description="optional; if given it must be the signed-in person's own name",
+    )
     note: str | None = Field(default=None, max_length=4000)
     technician_id: str | None = Field(
         default=None, description="with status 'assigned': assign this technician by hand"

@@ -17,7 +17,16 @@ from sqlalchemy.orm import Session
 
 from domain import Reading
 from domain.devices import CustomerTier
-from fieldservice import audit, dispatch, lifecycle, routing, sla, technicians, work_orders
+from fieldservice import (
+    audit,
+    credentials,
+    dispatch,
+    lifecycle,
+    routing,
+    sla,
+    technicians,
+    work_orders,
+)
 from fieldservice.config import FieldServiceConfig
 from fieldservice.errors import IllegalTransitionError, UnknownTechnicianError
 from fieldservice.geo import haversine_km
@@ -268,6 +277,16 @@ def _announce(
     site = content.get("site", {})
     fault = content.get("fault", {})
     tech_offset = tech.utc_offset_min
+    # The "full sheet" link signs the technician in to this job in the technician app.
+    link = credentials.sign_in_url(
+        session=session,
+        role=Role.TECHNICIAN,
+        subject=tech.technician_id,
+        next_path=f"/tech/jobs/{ticket.id}",
+        now=now,
+        config=config,
+        label=f"work order for ticket {ticket.id}",
+    )
     messages.to_technician(
         session=session,
         technician=tech,
@@ -290,11 +309,15 @@ def _announce(
             "recommended_action": fault.get("recommended_action") or "diagnose on site",
             "parts": ", ".join(content.get("parts") or []) or "nothing specific",
             "minutes": order.estimated_minutes,
-            "url": f"{config.public_url}/api/v1/technicians/{tech.technician_id}/work-orders",
+            "url": link,
         },
         config=config,
         now=now,
-        payload={"work_order": content, "chart_svg": content.get("chart", {}).get("svg", "")},
+        payload={
+            "work_order": content,
+            "chart_svg": content.get("chart", {}).get("svg", ""),
+            "sign_in_url": link,
+        },
     )
     messages.to_customer(
         session=session,

@@ -6,13 +6,15 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, status
 
-from api.auth import ContextDep
+from api.auth import ContextDep, OperatorDep, PrincipalDep
 from api.deps import SessionDep
-from api.errors import BadRequest, NotFound
+from api.errors import BadRequest
 from api.pagination import MAX_LIMIT, decode_cursor, page
 from api.schemas import DeviceIn, DeviceOut, ReadingOut
 from api.timeparse import parse_instant
 from domain.devices import DeviceType
+from domain.people import Role
+from fieldservice import scopes
 from storage import devices
 
 router = APIRouter(prefix="/devices", tags=["devices"])
@@ -21,7 +23,9 @@ Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=DeviceOut)
-def create_device(device_in: DeviceIn, session: SessionDep, context: ContextDep) -> DeviceOut:
+def create_device(
+    device_in: DeviceIn, session: SessionDep, context: ContextDep, _: OperatorDep
+) -> DeviceOut:
     row = devices.create(session=session, device_in=device_in.to_domain())
     session.flush()
     context.on_device_created(device_in.device_id, device_in.type, device_in.model)
@@ -31,12 +35,19 @@ def create_device(device_in: DeviceIn, session: SessionDep, context: ContextDep)
 @router.get("")
 def list_devices(
     session: SessionDep,
+    principal: PrincipalDep,
     type: DeviceType | None = None,
     cursor: str | None = None,
     limit: Limit = 100,
 ) -> dict[str, Any]:
+    """The desk sees every device; a customer their own."""
+    scopes.only(principal.role, Role.CUSTOMER, what="the device list")
     rows = devices.list_page(
-        session=session, after=decode_cursor(cursor), limit=limit + 1, type=type
+        session=session,
+        after=decode_cursor(cursor),
+        limit=limit + 1,
+        type=type,
+        customer_id=principal.subject if principal.role is Role.CUSTOMER else None,
     )
     result = page(rows, limit, lambda row: row.device_id)
     result["items"] = [DeviceOut.of(devices.to_info(row)) for row in result["items"]]
@@ -44,10 +55,10 @@ def list_devices(
 
 
 @router.get("/{device_id}", response_model=DeviceOut)
-def get_device(device_id: str, session: SessionDep) -> DeviceOut:
-    row = devices.get(session=session, device_id=device_id)
-    if row is None:
-        raise NotFound(f"device {device_id!r}")
+def get_device(device_id: str, session: SessionDep, principal: PrincipalDep) -> DeviceOut:
+    row = scopes.device(
+        session=session, role=principal.role, subject=principal.subject, device_id=device_id
+    )
     return DeviceOut.of(devices.to_info(row))
 
 
@@ -56,14 +67,16 @@ def device_telemetry(
     device_id: str,
     session: SessionDep,
     context: ContextDep,
+    principal: PrincipalDep,
     metric: str | None = None,
     start: str | None = None,
     end: str | None = None,
     cursor: str | None = None,
     limit: Limit = 500,
 ) -> dict[str, Any]:
-    if devices.get(session=session, device_id=device_id) is None:
-        raise NotFound(f"device {device_id!r}")
+    scopes.device(
+        session=session, role=principal.role, subject=principal.subject, device_id=device_id
+    )
     after = decode_cursor(cursor)
     if after is not None and not (isinstance(after, list) and len(after) == 2):
         raise BadRequest("cursor does not belong to a telemetry listing")

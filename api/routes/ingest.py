@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from api.auth import ContextDep
+from api.auth import ContextDep, OperatorDep
 from api.deps import SessionDep
 from api.pagination import MAX_LIMIT, decode_cursor, page
 from storage import dead_letters
@@ -16,7 +16,7 @@ router = APIRouter(tags=["ingest"])
 
 
 @router.get("/ingest/stats")
-def ingest_stats(context: ContextDep, session: SessionDep) -> dict[str, Any]:
+def ingest_stats(context: ContextDep, session: SessionDep, _: OperatorDep) -> dict[str, Any]:
     stats = context.ingest_stats()
     stats["dead_letters_by_reason"] = dead_letters.count_by_reason(session=session)
     return stats
@@ -25,6 +25,7 @@ def ingest_stats(context: ContextDep, session: SessionDep) -> dict[str, Any]:
 @router.get("/dead-letters")
 def list_dead_letters(
     session: SessionDep,
+    _: OperatorDep,
     reason: str | None = None,
     cursor: str | None = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100,

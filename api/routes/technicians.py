@@ -7,11 +7,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, status
 
+from api.auth import OperatorDep, PrincipalDep
 from api.deps import SessionDep
 from api.errors import NotFound
 from api.pagination import MAX_LIMIT, decode_cursor, page
 from api.schemas_fieldservice import TechnicianIn, TechnicianOut, WorkOrderOut
+from domain.people import Role
 from fieldservice import technicians, work_orders
+from fieldservice.errors import ForbiddenError
 
 router = APIRouter(prefix="/technicians", tags=["technicians"])
 
@@ -19,7 +22,9 @@ Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=TechnicianOut)
-def create_technician(technician_in: TechnicianIn, session: SessionDep) -> TechnicianOut:
+def create_technician(
+    technician_in: TechnicianIn, session: SessionDep, _: OperatorDep
+) -> TechnicianOut:
     row = technicians.create(
         session=session, technician_in=technician_in.to_input(), now=time.time()
     )
@@ -29,7 +34,11 @@ def create_technician(technician_in: TechnicianIn, session: SessionDep) -> Techn
 
 @router.get("")
 def list_technicians(
-    session: SessionDep, skill: str | None = None, cursor: str | None = None, limit: Limit = 100
+    session: SessionDep,
+    _: OperatorDep,
+    skill: str | None = None,
+    cursor: str | None = None,
+    limit: Limit = 100,
 ) -> dict[str, Any]:
     rows = technicians.list_page(
         session=session, after=decode_cursor(cursor), limit=limit + 1, skill=skill
@@ -40,7 +49,10 @@ def list_technicians(
 
 
 @router.get("/{technician_id}", response_model=TechnicianOut)
-def get_technician(technician_id: str, session: SessionDep) -> TechnicianOut:
+def get_technician(
+    technician_id: str, session: SessionDep, principal: PrincipalDep
+) -> TechnicianOut:
+    _only_self(principal.role, principal.subject, technician_id)
     row = technicians.get(session=session, technician_id=technician_id)
     if row is None:
         raise NotFound(f"technician {technician_id!r}")
@@ -51,12 +63,14 @@ def get_technician(technician_id: str, session: SessionDep) -> TechnicianOut:
 def technician_work_orders(
     technician_id: str,
     session: SessionDep,
+    principal: PrincipalDep,
     day: str | None = Query(default=None, pattern=r"^\d{4}-\d{2}-\d{2}$"),
     status: Annotated[list[str] | None, Query()] = None,
     cursor: str | None = None,
     limit: Limit = 100,
 ) -> dict[str, Any]:
     """The technician's jobs by day and route position (default: scheduled ones)."""
+    _only_self(principal.role, principal.subject, technician_id)
     if technicians.get(session=session, technician_id=technician_id) is None:
         raise NotFound(f"technician {technician_id!r}")
     rows = work_orders.list_for_technician(
@@ -70,3 +84,9 @@ def technician_work_orders(
     result = page(rows, limit, lambda row: row.id)
     result["items"] = [WorkOrderOut.of(row) for row in result["items"]]
     return result
+
+
+def _only_self(role: Role, subject: str, technician_id: str) -> None:
+    if role is Role.OPERATOR or (role is Role.TECHNICIAN and subject == technician_id):
+        return
+    raise ForbiddenError(f"technician {technician_id!r}'s records are theirs and the desk's")

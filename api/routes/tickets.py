@@ -7,12 +7,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from sqlalchemy.orm import Session
 
+from api.auth import PrincipalDep
 from api.deps import SessionDep
-from api.errors import NotFound
 from api.pagination import MAX_LIMIT, decode_cursor, page
 from api.schemas import TicketEventOut
 from api.schemas_fieldservice import FieldTicketOut, field_service_fields
-from fieldservice import tickets
+from domain.people import Role
+from fieldservice import scopes, tickets
 
 router = APIRouter(prefix="/tickets", tags=["tickets"])
 
@@ -41,17 +42,21 @@ def _ticket_out(session: Session, row: Any) -> FieldTicketOut:
 @router.get("")
 def list_tickets(
     session: SessionDep,
+    principal: PrincipalDep,
     status: str | None = None,
     device_id: str | None = None,
     cursor: str | None = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100,
 ) -> dict[str, Any]:
+    """The desk sees every ticket; a technician those assigned to them; a customer their own."""
     rows = tickets.list_page(
         session=session,
         status=status,
         device_id=device_id,
         before_id=decode_cursor(cursor),
         limit=limit + 1,
+        customer_id=principal.subject if principal.role is Role.CUSTOMER else None,
+        technician_id=principal.subject if principal.role is Role.TECHNICIAN else None,
     )
     result = page(rows, limit, lambda row: row.id)
     result["items"] = [_ticket_out(session, row) for row in result["items"]]
@@ -59,8 +64,15 @@ def list_tickets(
 
 
 @router.get("/{ticket_id}", response_model=FieldTicketOut)
-def get_ticket(ticket_id: int, session: SessionDep) -> FieldTicketOut:
+def get_ticket(ticket_id: int, session: SessionDep, principal: PrincipalDep) -> FieldTicketOut:
+    row = scopes.ticket(
+        session=session, role=principal.role, subject=principal.subject, ticket_id=ticket_id
+    )
+    return _ticket_out(session, row)
+
+
+def ticket_out(session: Session, ticket_id: int) -> FieldTicketOut:
+    """The ticket's JSON (for routes that changed it and answer with it)."""
     row = tickets.get(session=session, ticket_id=ticket_id)
-    if row is None:
-        raise NotFound(f"ticket {ticket_id}")
+    assert row is not None, "the caller just changed this ticket"
     return _ticket_out(session, row)

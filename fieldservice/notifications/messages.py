@@ -13,6 +13,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from domain.people import Role
+from fieldservice import credentials
 from fieldservice.config import FieldServiceConfig
 from fieldservice.notifications import outbox, templates
 from fieldservice.notifications.fault_texts import fault_text
@@ -55,13 +57,32 @@ def to_customer(
     fields: Mapping[str, Any] | None = None,
     deliver_at: float | None = None,
 ) -> int:
-    """Tell the appliance's owner; returns how many channel copies were newly queued."""
+    """Tell the appliance's owner; returns how many channel copies were newly queued.
+
+    Each message carries a sign-in link to the customer's page for this ticket (the
+    `rating_url` of a follow-up is one already), in the body and as `sign_in_url`.
+    """
     customer = session.get(CustomerRow, device.customer_id)
     language = customer.language if customer else config.default_language
+    routes = _customer_routes(customer, device, config)
+    if not routes:
+        return 0
     values = {**customer_fields(ticket, device, customer, config), **(fields or {})}
     subject, body = templates.render(kind, language, values)
+    link = values.get("rating_url")
+    if not link:
+        link = credentials.sign_in_url(
+            session=session,
+            role=Role.CUSTOMER,
+            subject=device.customer_id,
+            next_path=f"/my/tickets/{ticket.id}",
+            now=now,
+            config=config,
+            label=f"{kind} for ticket {ticket.id}",
+        )
+        body += "\n" + templates.render("sign_in_footer", language, {"link": link})[1]
     queued = 0
-    for channel, recipient, extra in _customer_routes(customer, device, config):
+    for channel, recipient, extra in routes:
         message = outbox.Message(
             key=f"{key}/{channel}",
             audience="customer",
@@ -71,7 +92,12 @@ def to_customer(
             subject=subject,
             body=body,
             language=language,
-            payload={"device_id": device.device_id, "fault_code": ticket.fault_code, **extra},
+            payload={
+                "device_id": device.device_id,
+                "fault_code": ticket.fault_code,
+                "sign_in_url": link,
+                **extra,
+            },
             customer_id=device.customer_id,
             ticket_id=ticket.id,
         )
