@@ -17,13 +17,18 @@ from api.errors import install_handlers
 from api.routes import (
     alerts,
     anomalies,
+    cohorts,
+    consent,
     customers,
     devices,
+    evidence,
     ingest,
+    job_reports,
     technicians,
     ticket_events,
     tickets,
     tokens,
+    visits,
 )
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -52,7 +57,12 @@ def create_app(context: ApiContext) -> FastAPI:
         ticket_events,
         alerts,
         customers,
+        consent,
         tokens,
+        evidence,
+        visits,
+        job_reports,
+        cohorts,
     ):
         v1.include_router(module.router)
     app.include_router(v1)

@@ -25,7 +25,8 @@ from storage.models import (
 )
 
 Identifier = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.:-]+$")
-Language = Literal["en", "zh"]
+# zh is Simplified Chinese (zh-CN, also accepted and stored as zh).
+Language = Literal["en", "zh", "ja"]
 SKILLS = {t.value for t in DeviceType} | {"any"}
 _CLOCK = re.compile(r"^([01]\d|2[0-4]):([0-5]\d)$")
 
@@ -38,6 +39,11 @@ def _minutes(value: str) -> int:
     if minutes > 24 * 60:
         raise ValueError(f"{value!r} is past midnight")
     return minutes
+
+
+def _language(value: object) -> object:
+    """`zh-CN` (and `zh-Hans`) name the Simplified Chinese Faultline stores as `zh`."""
+    return "zh" if value in ("zh-CN", "zh-Hans", "zh-cn") else value
 
 
 def _clock(minutes: int) -> str:
@@ -95,6 +101,8 @@ class TechnicianIn(BaseModel):
     contact: Contact = Field(default_factory=Contact)
     language: Language = "en"
     active: bool = True
+
+    _zh_cn = field_validator("language", mode="before")(_language)
 
     @field_validator("skills")
     @classmethod
@@ -193,6 +201,8 @@ class CustomerIn(BaseModel):
     address: str | None = None
     access_notes: str | None = None
     utc_offset_minutes: int = Field(default=480, ge=-720, le=840)
+
+    _zh_cn = field_validator("language", mode="before")(_language)
 
     def to_input(self, customer_id: str) -> CustomerInput:
         return CustomerInput(

@@ -83,7 +83,11 @@ class Pipeline:
     def _detect(self, batch: Batch) -> list[Anomaly]:
         found: list[Anomaly] = []
         lookup, engine, registered = self.directory.lookup, self.engine, self._registered
+        # Owners who turned proactive monitoring off get no detection (so no ticket or alert).
+        unmonitored = self.directory.unmonitored()
         for reading in batch.readings:
+            if reading.device_id in unmonitored:
+                continue
             device_type = lookup(reading.device_id)
             if device_type is None:
                 continue
@@ -92,17 +96,17 @@ class Pipeline:
             found.extend(engine.process(device_type, reading))
         for event in batch.events:
             device_type = lookup(event.device_id)
-            if device_type is not None:
+            if device_type is not None and event.device_id not in unmonitored:
                 found.extend(engine.process_event(device_type, event))
         for status in batch.statuses:
             device_type = lookup(status.device_id)
-            if device_type is not None:
+            if device_type is not None and status.device_id not in unmonitored:
                 found.extend(
                     engine.process_status(device_type, status.device_id, online=status.online)
                 )
         # Event time moves on once per batch: offline devices, expiring error codes and
         # the fleet model's hourly scoring happen here.
-        found.extend(engine.advance())
+        found.extend(a for a in engine.advance() if a.device_id not in unmonitored)
         return found
 
     def _register(self, device_id: str, device_type: DeviceType) -> None:

@@ -71,6 +71,9 @@ class Settings(BaseSettings):
     household_hold_s: float = 120.0
     warranty_years: int = 2
     dispatch_speed_kmh: float = 30.0
+    sign_in_link_days: float = Field(default=14.0, gt=0, description="sign-in links expire")
+    cohort_fdr: float = Field(default=0.05, gt=0, lt=1, description="cohort flag FDR")
+    cohort_every_s: float = 300.0
     fieldservice_enabled: bool = True
     fieldservice_interval_s: float = 10.0
     notify_interval_s: float = 1.0

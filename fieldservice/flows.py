@@ -411,6 +411,7 @@ def _after_change(
             order.status = WorkOrderStatus.PENDING.value
             order.technician_id = None
             order.window_start = order.window_end = order.eta = None
+            order.pinned_by = None
             order.updated_at = now
     elif target is S.OPENED:
         _on_reopened(session, ticket, previous, ticket.technician_id, now, config)

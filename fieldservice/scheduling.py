@@ -172,6 +172,7 @@ def route_day(
             .where(WorkOrderRow.technician_id == technician.technician_id)
             .where(WorkOrderRow.service_day == shift.day)
             .where(WorkOrderRow.status == WorkOrderStatus.SCHEDULED.value)
+            .where(WorkOrderRow.pinned_by.is_(None))  # a window the customer chose stays
             .where(TicketRow.status == TicketStatus.ASSIGNED.value)
         )
         .tuples()
@@ -198,7 +199,17 @@ def route_day(
         order.window_start, order.window_end = visit.window_start, visit.window_end
         order.updated_at = now
         if new or moved:
-            _announce(session, order, ticket, device, technician, position, moved, now, config)
+            announce_visit(
+                session=session,
+                order=order,
+                ticket=ticket,
+                device=device,
+                tech=technician,
+                position=position,
+                moved=moved,
+                now=now,
+                config=config,
+            )
     return [order for order, _, _ in rows]
 
 
@@ -240,6 +251,7 @@ def _assign(
     )
     order.status = WorkOrderStatus.SCHEDULED.value
     order.technician_id = tech.technician_id
+    order.pinned_by = None
     order.service_day = shift.day
     order.travel_km = travel_km
     order.hold_reason = None
@@ -256,7 +268,8 @@ def _assign(
     order.updated_at = now
 
 
-def _announce(
+def announce_visit(
+    *,
     session: Session,
     order: WorkOrderRow,
     ticket: TicketRow,
@@ -267,6 +280,7 @@ def _announce(
     now: float,
     config: FieldServiceConfig,
 ) -> None:
+    """Send the technician the work order and the customer the booking (or its new time)."""
     assert order.window_start is not None and order.window_end is not None
     customer = session.get(CustomerRow, device.customer_id)
     offset = customer.utc_offset_min if customer else tech.utc_offset_min

@@ -25,9 +25,7 @@ def device(*, session: Session, role: Role, subject: str, device_id: str) -> Dev
     if role is Role.CUSTOMER and row.customer_id == subject:
         return row
     if role is Role.TECHNICIAN and session.scalar(
-        select(
-            exists().where(TicketRow.device_id == device_id, TicketRow.technician_id == subject)
-        )
+        select(exists().where(TicketRow.device_id == device_id, TicketRow.technician_id == subject))
     ):
         return row
     raise ForbiddenError(f"device {device_id!r} is not one of yours")

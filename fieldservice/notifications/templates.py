@@ -24,6 +24,12 @@ APPLIANCE_NAMES: Mapping[str, Mapping[str, str]] = {
         "air_conditioner": "空调",
         "battery_pack": "家用电池",
     },
+    "ja": {
+        "fridge": "冷蔵庫",
+        "washer": "洗濯機",
+        "air_conditioner": "エアコン",
+        "battery_pack": "家庭用蓄電池",
+    },
 }
 
 TEMPLATES: Mapping[str, Mapping[str, tuple[str, str]]] = {
