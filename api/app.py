@@ -14,6 +14,8 @@ from api.auth import ContextDep, current_principal
 from api.context import ApiContext
 from api.docs import docs_router
 from api.errors import install_handlers
+from api.pages import console, customer, sign_in, tech
+from api.pages.access import install_page_handlers
 from api.routes import (
     alerts,
     anomalies,
@@ -44,6 +46,7 @@ def create_app(context: ApiContext) -> FastAPI:
     )
     app.state.context = context
     install_handlers(app)
+    install_page_handlers(app)
 
     # Every API route needs a live credential; each route then checks what that person may
     # see (their own devices, tickets, work orders) or refuses with 403.
@@ -67,6 +70,8 @@ def create_app(context: ApiContext) -> FastAPI:
         v1.include_router(module.router)
     app.include_router(v1)
     app.include_router(docs_router(app))
+    for pages in (sign_in, console, tech, customer):
+        app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     @app.get("/health", tags=["health"])

@@ -25,7 +25,7 @@ CSRF_FIELD = "csrf_token"
 BOOTSTRAP_OPERATOR = "operator"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
-_bearer = HTTPBearer(
+bearer_scheme = HTTPBearer(
     auto_error=False,
     description="FAULTLINE_ADMIN_TOKEN, or a token from POST /api/v1/tokens",
 )
@@ -51,12 +51,14 @@ def csrf_for(session_secret: str) -> str:
     return hashlib.sha256(f"csrf:{session_secret}".encode()).hexdigest()[:32]
 
 
-async def current_principal(
+def identify(
     request: Request,
     context: ContextDep,
     session: SessionDep,
-    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> Principal:
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
+) -> Principal | str:
+    """The person behind the request, or why there is none (a plain function: FastAPI runs
+    it in the thread pool, so a database wait never blocks the event loop)."""
     now = time.time()
     if bearer is not None:
         secret = bearer.credentials
@@ -66,7 +68,7 @@ async def current_principal(
             session=session, secret=secret, now=now, kinds=(CredentialKind.API,)
         )
         if row is None:
-            raise _unauthorized("the bearer token is unknown, expired or revoked")
+            return "the bearer token is unknown, expired or revoked"
         return Principal(Role(row.role), row.subject, row.id)
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
@@ -74,14 +76,20 @@ async def current_principal(
             session=session, secret=cookie, now=now, kinds=(CredentialKind.SESSION,)
         )
         if row is None:
-            raise _unauthorized("your session has ended: open your sign-in link again")
-        principal = Principal(Role(row.role), row.subject, row.id, csrf_for(cookie))
-        if request.method in UNSAFE_METHODS:
-            await _check_csrf(request, principal.csrf or "")
-        return principal
-    raise _unauthorized(
-        "missing bearer token (Authorization: Bearer <FAULTLINE_ADMIN_TOKEN or an API token>)"
-    )
+            return "your session has ended: open your sign-in link again"
+        return Principal(Role(row.role), row.subject, row.id, csrf_for(cookie))
+    return "missing bearer token (Authorization: Bearer <FAULTLINE_ADMIN_TOKEN or an API token>)"
+
+
+IdentityDep = Annotated[Principal | str, Depends(identify)]
+
+
+async def current_principal(request: Request, identity: IdentityDep) -> Principal:
+    """401 without a live credential; a cookie session's changes must carry its CSRF value."""
+    if isinstance(identity, str):
+        raise _unauthorized(identity)
+    await check_csrf(request, identity)
+    return identity
 
 
 PrincipalDep = Annotated[Principal, Depends(current_principal)]
@@ -96,7 +104,11 @@ def require_operator(principal: PrincipalDep) -> Principal:
 OperatorDep = Annotated[Principal, Depends(require_operator)]
 
 
-async def _check_csrf(request: Request, expected: str) -> None:
+async def check_csrf(request: Request, principal: Principal) -> None:
+    """Refuse a change made with a session cookie unless it echoes the page's CSRF value."""
+    expected = principal.csrf
+    if expected is None or request.method not in UNSAFE_METHODS:
+        return
     sent = request.headers.get(CSRF_HEADER)
     if sent is None and request.headers.get("content-type", "").startswith(
         ("application/x-www-form-urlencoded", "multipart/form-data")

@@ -24,4 +24,7 @@ def get_session(context: ContextDep) -> Iterator[Session]:
         yield session
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+# Function scope: the transaction commits before the response goes out, so a client that
+# got 2xx (or followed a redirect) finds the change, and a failed commit is an error, not a
+# success reported for something that was then lost.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]

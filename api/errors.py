@@ -68,3 +68,17 @@ def install_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ForbiddenError, forbidden)
     app.add_exception_handler(IllegalTransitionError, conflict)
     app.add_exception_handler(FieldServiceError, conflict)
+
+
+def status_of(exc: FieldServiceError) -> int:
+    """The HTTP status a field-service refusal stands for (pages render it themselves)."""
+    if isinstance(exc, ForbiddenError):
+        return 403
+    if isinstance(
+        exc,
+        TicketNotFoundError | UnknownTechnicianError | UnknownCustomerError | DeviceNotFoundError,
+    ):
+        return 404
+    if isinstance(exc, InvalidRequestError | UnknownDeviceError):
+        return 422
+    return 409

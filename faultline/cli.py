@@ -58,6 +58,12 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--days", type=float, default=4.0, help="simulated history to play")
     demo.add_argument("--workdir", type=Path, default=Path("./faultline-demo"))
     demo.add_argument("--exit-after", type=float, default=None, help="stop after N seconds")
+    demo.add_argument(
+        "--crew-pace",
+        type=float,
+        default=20.0,
+        help="seconds a simulated technician takes per step (0: no simulated crew)",
+    )
 
     evaluate = commands.add_parser("eval", help="detection quality on labelled data")
     what = evaluate.add_subparsers(dest="what", required=True)

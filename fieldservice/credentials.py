@@ -12,7 +12,7 @@ from urllib.parse import quote
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
-from domain.people import Role
+from domain.people import Role, actor_name
 from fieldservice.config import FieldServiceConfig
 from fieldservice.errors import UnknownCustomerError, UnknownTechnicianError
 from storage import access_tokens
@@ -82,6 +82,39 @@ def verify(
     if row.revoked_at is not None or (row.expires_at is not None and row.expires_at <= now):
         return None
     return row
+
+
+# How long a browser stays signed in (never past the link it came from).
+SESSION_TTL_S = {
+    Role.OPERATOR: 12 * 3600.0,
+    Role.TECHNICIAN: 7 * 86400.0,
+    Role.CUSTOMER: 30 * 86400.0,
+}
+
+
+def start_session(
+    *,
+    session: Session,
+    role: Role,
+    subject: str,
+    now: float,
+    parent: AccessTokenRow | None = None,
+) -> tuple[str, AccessTokenRow]:
+    """A browser session for someone who just proved who they are (a link or a token)."""
+    if parent is not None:
+        parent.last_used_at = now
+    return issue(
+        session=session,
+        kind=CredentialKind.SESSION,
+        role=role,
+        subject=subject,
+        now=now,
+        ttl_s=SESSION_TTL_S[role],
+        parent_id=parent.id if parent is not None else None,
+        expires_at=parent.expires_at if parent is not None else None,
+        label="browser session",
+        created_by=actor_name(role, subject),
+    )
 
 
 def safe_next(path: str | None, default: str) -> str:

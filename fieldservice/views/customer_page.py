@@ -95,6 +95,8 @@ class CustomerTicket:
     can_cancel: bool
     can_rate: bool
     rating: VisitRatingRow | None
+    language: str = "en"
+    utc_offset_min: int = 480
     messages: list[NotificationRow] = field(default_factory=list)
 
 
@@ -182,9 +184,8 @@ def customer_ticket(
     windows, rating and the messages sent about this ticket."""
     device = session.get(DeviceRow, ticket.device_id)
     assert device is not None
-    language = language_of(
-        session=session, customer_id=device.customer_id, default=config.default_language
-    )
+    customer = session.get(CustomerRow, device.customer_id)
+    language = customer.language if customer else config.default_language
     title, advice = fault_text(ticket.fault_code, language, ticket.diagnosis or {})
     order = work_orders.get_for_ticket(session=session, ticket_id=ticket.id)
     tech = session.get(TechnicianRow, ticket.technician_id) if ticket.technician_id else None
@@ -223,6 +224,8 @@ def customer_ticket(
         can_cancel=status in (S.OPENED, S.ASSIGNED),
         can_rate=status in ratings.RATEABLE,
         rating=ratings.get(session=session, ticket_id=ticket.id),
+        language=language,
+        utc_offset_min=customer.utc_offset_min if customer else 480,
         messages=_one_per_kind(messages),
     )
 

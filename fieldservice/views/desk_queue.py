@@ -1,5 +1,6 @@
-"""The desk's ticket queue, most at risk of missing its SLA first, with filters: two queries
-(the page of tickets with everything shown for each, and the counts per SLA state)."""
+"""The desk's ticket queue, most at risk of missing its SLA first, with filters: three queries
+(the page of tickets with everything shown for each, the counts per SLA state, and the
+tickets that left the queue in the last day)."""
 
 from __future__ import annotations
 
@@ -50,10 +51,25 @@ class QueueItem:
 
 
 @dataclass(frozen=True)
+class FinishedTicket:
+    ticket_id: int
+    device_id: str
+    fault_code: str
+    title: str
+    status: str
+    technician_id: str | None
+    updated_at: float
+
+
+@dataclass(frozen=True)
 class QueueView:
     items: list[QueueItem]
     counts: dict[str, int]  # open tickets per SLA state (ok / at_risk / breached)
     total_open: int
+    finished: list[FinishedTicket]  # left the queue in the last day, newest first
+
+
+FINISHED_SHOWN_S = 24 * 3600.0
 
 
 def ticket_queue(
@@ -163,7 +179,25 @@ def ticket_queue(
     counts = {s.value: 0 for s in (SlaState.OK, SlaState.AT_RISK, SlaState.BREACHED)}
     for name, count in counted:
         counts[str(name)] = int(count)
-    return QueueView(items=items, counts=counts, total_open=sum(counts.values()))
+    finished = [
+        FinishedTicket(
+            ticket_id=t.id,
+            device_id=t.device_id,
+            fault_code=t.fault_code,
+            title=str((t.diagnosis or {}).get("title") or t.fault_code),
+            status=t.status,
+            technician_id=t.technician_id,
+            updated_at=t.updated_at,
+        )
+        for t in session.scalars(
+            select(TicketRow)
+            .where(TicketRow.status.not_in(open_values))
+            .where(TicketRow.updated_at >= now - FINISHED_SHOWN_S)
+            .order_by(TicketRow.updated_at.desc())
+            .limit(15)
+        )
+    ]
+    return QueueView(items=items, counts=counts, total_open=sum(counts.values()), finished=finished)
 
 
 def _state(

@@ -68,12 +68,14 @@ def chart(*, ticket: TicketRow, device_type: str, readings: Sequence[Reading]) -
             low, high = np.percentile(before, [5, 95])
             band = [round(float(low), 4), round(float(high), 4)]
         baseline = evidence.get("baseline") if evidence.get("metric") == name else None
+        if not _on_scale(baseline, finite):
+            baseline = None  # e.g. "minutes off" against a 0/1 compressor: another unit
         panels.append(
             {
                 "name": name,
                 "values": values,
                 "band": band,
-                "baseline": baseline if isinstance(baseline, int | float) else None,
+                "baseline": float(baseline) if isinstance(baseline, int | float) else None,
                 "binary": finite <= {0.0, 1.0},
             }
         )
@@ -92,8 +94,9 @@ def chart(*, ticket: TicketRow, device_type: str, readings: Sequence[Reading]) -
 def _metrics(
     evidence: Mapping[str, Any], device_type: str, readings: Sequence[Reading], onset: float
 ) -> list[str]:
-    """The detector's metric, other metrics the evidence names, then the ones that moved most
-    (median after onset against the spread before), then the type's headline metric."""
+    """The detector's metric, then the metrics that moved most (median after onset against
+    the spread before; a setpoint the evidence mentions but that held still is left out),
+    then the type's headline metric."""
     present = {name for r in readings for name in r.metrics}
     chosen: list[str] = []
 
@@ -102,8 +105,6 @@ def _metrics(
             chosen.append(name)
 
     take(evidence.get("metric"))
-    for key in evidence:
-        take(key)
     shifts = []
     for name in sorted(present):
         before = np.array([r.metrics[name] for r in readings if r.ts < onset and name in r.metrics])
@@ -114,8 +115,19 @@ def _metrics(
         spread = max(float(q75 - q25), 1e-6 + 0.01 * abs(float(np.median(before))))
         shift = abs(float(np.median(after)) - float(np.median(before))) / spread
         if shift >= MOVED_SPREADS:
-            shifts.append((shift, name))
-    for _, name in sorted(shifts, reverse=True):
+            # Metrics the evidence names come before others that moved as much.
+            shifts.append((name in evidence, shift, name))
+    for _, _, name in sorted(shifts, reverse=True):
         take(name)
     take(HEADLINE_METRIC.get(device_type))
     return chosen[:MAX_METRICS]
+
+
+def _on_scale(value: object, values: set[float]) -> bool:
+    """Whether `value` can be drawn on the same axis as `values` (within their range,
+    widened by that range on each side)."""
+    if not isinstance(value, int | float) or not values:
+        return False
+    low, high = min(values), max(values)
+    span = max(high - low, 1e-9)
+    return low - span <= float(value) <= high + span
