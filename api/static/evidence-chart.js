@@ -10,8 +10,8 @@
 
   function marks(ev) {
     return [
-      { ts: ev.onset_at, colour: "#c77700", label: "onset (est.)" },
-      { ts: ev.detected_at, colour: "#c62828", label: "detected" },
+      { ts: ev.onset_at, colour: "#c77700", label: "onset", align: "right" },
+      { ts: ev.detected_at, colour: "#c62828", label: "detected", align: "left" },
     ];
   }
 
@@ -31,7 +31,10 @@
         ctx.moveTo(x, u.bbox.top);
         ctx.lineTo(x, u.bbox.top + u.bbox.height);
         ctx.stroke();
-        ctx.fillText(m.label, x + 4 * devicePixelRatio, u.bbox.top + 12 * devicePixelRatio);
+        // Onset's label to the left of its line, detection's to the right: they never overlap.
+        ctx.textAlign = m.align;
+        var gap = (m.align === "right" ? -4 : 4) * devicePixelRatio;
+        ctx.fillText(m.label, x + gap, u.bbox.top + 12 * devicePixelRatio);
       });
       ctx.restore();
     };
