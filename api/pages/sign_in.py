@@ -105,6 +105,8 @@ def _signed_in(
 ) -> Response:
     target = credentials.safe_next(next_path, credentials.home_of(role))
     response = RedirectResponse(target, status_code=status.HTTP_303_SEE_OTHER)
+    # The link's secret is in this URL: never pass it on as a Referer.
+    response.headers["Referrer-Policy"] = "no-referrer"
     response.set_cookie(
         SESSION_COOKIE,
         secret,

@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, Path
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.orm import Session
 
 from api.auth import PrincipalDep
 from api.deps import SessionDep
@@ -36,7 +37,7 @@ def _own(role: Role, subject: str, customer_id: str) -> None:
         raise ForbiddenError(f"customer {customer_id!r}'s consent is theirs and the desk's")
 
 
-def _consent(session: Any, customer_id: str) -> dict[str, Any]:
+def _consent(session: Session, customer_id: str) -> dict[str, Any]:
     owned = devices.list_page(session=session, customer_id=customer_id, limit=1000)
     monitoring = consents.monitoring_of(session=session, device_ids=[d.device_id for d in owned])
     contact = customers.get(session=session, customer_id=customer_id)

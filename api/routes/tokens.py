@@ -137,6 +137,21 @@ def revoke_token(token_id: int, session: SessionDep, _: OperatorDep) -> dict[str
     return {"revoked": access_tokens.revoke(session=session, token_id=token_id, now=time.time())}
 
 
+@router.delete("/tokens")
+def revoke_person(
+    session: SessionDep,
+    _: OperatorDep,
+    role: Literal["operator", "technician", "customer"],
+    subject: str,
+) -> dict[str, int]:
+    """Revoke everything one person holds: links, browser sessions, API tokens."""
+    return {
+        "revoked": access_tokens.revoke_all(
+            session=session, role=role, subject=subject, now=time.time()
+        )
+    }
+
+
 @router.get("/me", response_model=MeOut)
 def who_am_i(principal: PrincipalDep) -> MeOut:
     return MeOut(

@@ -67,6 +67,7 @@ DESK_ONLY = [
     ("POST", "/api/v1/tokens"),
     ("GET", "/api/v1/tokens"),
     ("DELETE", "/api/v1/tokens/1"),
+    ("DELETE", "/api/v1/tokens?role=technician&subject=t-wang"),
     ("GET", "/api/v1/cohorts"),
     ("GET", "/api/v1/anomalies"),
 ]
@@ -205,6 +206,14 @@ def test_tokens_expire_and_revoking_a_link_ends_its_browser_sessions(world: Worl
             assert anna.get("/api/v1/devices").status_code == 401
         listed = desk.get("/api/v1/tokens", params={"subject": "c-anna"}).json()["items"]
         assert listed and all("token" not in item for item in listed)
+        # Everything one person holds, revoked at once (a lost phone).
+        with acting_as(desk, issue_token(desk, "technician", "t-wang")) as wang:
+            assert wang.get("/api/v1/tickets").status_code == 200
+            revoked = desk.delete(
+                "/api/v1/tokens", params={"role": "technician", "subject": "t-wang"}
+            )
+            assert revoked.json()["revoked"] == 1
+            assert wang.get("/api/v1/tickets").status_code == 401
 
 
 def test_a_cookie_session_cannot_change_anything_without_its_csrf_value(world: World) -> None:
