@@ -12,7 +12,7 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from api.deps import ContextDep, SessionDep, get_context
+from api.deps import ContextDep, get_context
 from domain.people import Role, actor_name
 from fieldservice import credentials
 from fieldservice.credentials import CredentialKind
@@ -54,27 +54,32 @@ def csrf_for(session_secret: str) -> str:
 def identify(
     request: Request,
     context: ContextDep,
-    session: SessionDep,
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
 ) -> Principal | str:
-    """The person behind the request, or why there is none (a plain function: FastAPI runs
-    it in the thread pool, so a database wait never blocks the event loop)."""
+    """The person behind the request, or why there is none.
+
+    A plain function, so FastAPI runs it in the thread pool (a database wait never blocks
+    the event loop), and in a short read of its own: the request's transaction starts
+    only when its route first touches the database.
+    """
     now = time.time()
     if bearer is not None:
         secret = bearer.credentials
         if hmac.compare_digest(secret.encode(), context.admin_token.encode()):
             return Principal(Role.OPERATOR, BOOTSTRAP_OPERATOR, None)
-        row = credentials.verify(
-            session=session, secret=secret, now=now, kinds=(CredentialKind.API,)
-        )
+        with context.sessions() as session:
+            row = credentials.verify(
+                session=session, secret=secret, now=now, kinds=(CredentialKind.API,)
+            )
         if row is None:
             return "the bearer token is unknown, expired or revoked"
         return Principal(Role(row.role), row.subject, row.id)
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
-        row = credentials.verify(
-            session=session, secret=cookie, now=now, kinds=(CredentialKind.SESSION,)
-        )
+        with context.sessions() as session:
+            row = credentials.verify(
+                session=session, secret=cookie, now=now, kinds=(CredentialKind.SESSION,)
+            )
         if row is None:
             return "your session has ended: open your sign-in link again"
         return Principal(Role(row.role), row.subject, row.id, csrf_for(cookie))

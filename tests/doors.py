@@ -15,6 +15,7 @@ from pathlib import Path
 
 import httpx
 import uvicorn
+from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.app import create_app
@@ -178,6 +179,13 @@ def provision(sessions: sessionmaker[Session]) -> None:
             )
 
 
+def _database_check(engine: Engine) -> dict[str, tuple[bool, str]]:
+    """Like the service's health check: its own connection, a query (so, on SQLite, a lock)."""
+    with engine.connect() as connection:
+        connection.execute(text("SELECT 1"))
+    return {"database": (True, "ok")}
+
+
 @contextmanager
 def running_world(tmp_path: Path) -> Iterator[World]:
     engine = make_engine(f"sqlite:///{tmp_path / 'faultline.db'}")
@@ -192,7 +200,7 @@ def running_world(tmp_path: Path) -> Iterator[World]:
         sessions=sessions,
         telemetry=telemetry,
         admin_token=TOKEN,
-        health_checks=lambda: {"database": (True, "ok")},
+        health_checks=lambda: _database_check(engine),
         ingest_stats=lambda: {"stored": 0, "rejected_total": 0},
         fieldservice=config,
     )

@@ -234,10 +234,11 @@ def console_ingest(
     reason: Filter = None,
     partial: bool = False,
 ) -> Response:
+    # Before this request's transaction starts: the checks open their own connection.
+    health = context.health_checks()
     ingest = ingest_health.ingest_health(
         session=session, stats=context.ingest_stats(), reason=reason or None
     )
-    health = context.health_checks()
     template = "console/_ingest.html" if partial else "console/ingest.html"
     return render(
         request,

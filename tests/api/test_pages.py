@@ -139,3 +139,13 @@ def test_turning_monitoring_off_on_the_page_needs_the_pages_csrf_value(world: Wo
         assert refused.status_code == 403
     with world.sessions() as session:
         assert consents.unmonitored_device_ids(session=session) == {"fridge-anna"}
+
+
+def test_the_ingest_page_shows_health_checks_that_use_the_database(world: World) -> None:
+    """The checks open their own connection: run inside the page's transaction they would wait
+    for the lock that transaction holds (SQLite's busy timeout, 30 s) and stall ingest too."""
+    with httpx.Client(base_url=world.url, timeout=10) as browser:
+        browser.post("/signin", data={"token": TOKEN})
+        page = browser.get("/console/ingest")
+        assert page.status_code == 200
+        assert "database: ok" in page.text and "No dead letters" in page.text
