@@ -70,11 +70,14 @@
     var opts = {
       width: Math.max(280, el.clientWidth - 4),
       height: metric.binary ? 110 : 190,
-      scales: { x: { time: true } },
+      // A 0/1 metric (compressor, door) on a fixed off/on scale; uPlot would stretch a flat 0 to 0–100.
+      scales: metric.binary ? { x: { time: true }, y: { range: [-0.1, 1.1] } } : { x: { time: true } },
       series: series,
       bands: bands,
       cursor: { sync: { key: group.key, setSeries: false }, drag: { x: true, y: false } },
-      axes: [{}, { size: 52 }],
+      axes: [{}, metric.binary
+        ? { size: 52, splits: function () { return [0, 1]; }, values: function (u, vals) { return vals.map(function (v) { return v ? "on" : "off"; }); } }
+        : { size: 52 }],
       legend: { live: true },
       hooks: {
         draw: [drawMarks(marks(ev))],

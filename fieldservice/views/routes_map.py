@@ -1,6 +1,7 @@
 """Technicians and today's routes on a plain lat/lon plot (no map tiles, so it works offline):
 each technician's base and visits in route order, and the faults nobody is booked for yet.
-Three queries: technicians, their visits of the day, the unbooked open tickets."""
+Four queries: technicians, their visits of the day, the unbooked open tickets, and the
+fleet's locations (grey dots, for a sense of where the work is)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from storage.models import (
     WorkOrderRow,
 )
 
+MAX_DOTS = 2000
 PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2")
 
 
@@ -56,9 +58,19 @@ class Route:
 
 
 @dataclass
+class Dot:
+    device_id: str
+    lat: float
+    lon: float
+    x: float = 0.0
+    y: float = 0.0
+
+
+@dataclass
 class RoutesMap:
     routes: list[Route]
     unbooked: list[Stop]
+    devices: list[Dot]  # the fleet, for a sense of where the work is (at most MAX_DOTS)
     width: int
     height: int
     bounds: tuple[float, float, float, float]  # lat_min, lat_max, lon_min, lon_max
@@ -130,7 +142,15 @@ def routes_map(*, session: Session, now: float, width: int = 720, height: int = 
             .limit(500)
         ).tuples()
     ]
-    result = RoutesMap(list(routes.values()), unbooked, width, height, (0.0, 0.0, 0.0, 0.0))
+    dots = [
+        Dot(device_id, lat, lon)
+        for device_id, lat, lon in session.execute(
+            select(DeviceRow.device_id, DeviceRow.lat, DeviceRow.lon)
+            .order_by(DeviceRow.device_id)
+            .limit(MAX_DOTS)
+        ).tuples()
+    ]
+    result = RoutesMap(list(routes.values()), unbooked, dots, width, height, (0.0, 0.0, 0.0, 0.0))
     _project(result)
     return result
 
@@ -139,8 +159,8 @@ def _project(plot: RoutesMap, pad: float = 28.0) -> None:
     """Equirectangular: x from longitude scaled by cos(latitude), y from latitude, fitted."""
     lats = [r.base_lat for r in plot.routes] + [s.lat for r in plot.routes for s in r.stops]
     lons = [r.base_lon for r in plot.routes] + [s.lon for r in plot.routes for s in r.stops]
-    lats += [s.lat for s in plot.unbooked]
-    lons += [s.lon for s in plot.unbooked]
+    lats += [s.lat for s in plot.unbooked] + [d.lat for d in plot.devices]
+    lons += [s.lon for s in plot.unbooked] + [d.lon for d in plot.devices]
     if not lats:
         return
     lat0, lat1, lon0, lon1 = min(lats), max(lats), min(lons), max(lons)
@@ -165,6 +185,8 @@ def _project(plot: RoutesMap, pad: float = 28.0) -> None:
             stop.x, stop.y = xy(stop.lat, stop.lon)
     for stop in plot.unbooked:
         stop.x, stop.y = xy(stop.lat, stop.lon)
+    for dot in plot.devices:
+        dot.x, dot.y = xy(dot.lat, dot.lon)
 
 
 def _local_day(now: float, offset_min: int) -> str:
