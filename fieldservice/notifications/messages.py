@@ -29,10 +29,24 @@ def window_text(start: float, end: float, offset_min: int) -> str:
     return f"{local_time(start, offset_min)}–{local_time(end, offset_min)}"
 
 
-def customer_fields(
-    ticket: TicketRow, device: DeviceRow, customer: CustomerRow | None, config: FieldServiceConfig
-) -> dict[str, Any]:
+def customer_language(
+    customer: CustomerRow | None, kind: str, config: FieldServiceConfig
+) -> str:
+    """The customer's language if this message has a text in it, else the default one
+    (a whole message in one language, never English words around Japanese names)."""
     language = customer.language if customer else config.default_language
+    return language if templates.speaks(kind, language) else config.default_language
+
+
+def customer_fields(
+    ticket: TicketRow,
+    device: DeviceRow,
+    customer: CustomerRow | None,
+    config: FieldServiceConfig,
+    language: str | None = None,
+) -> dict[str, Any]:
+    if language is None:
+        language = customer.language if customer else config.default_language
     title, advice = fault_text(ticket.fault_code, language, ticket.diagnosis or {})
     return {
         "ticket_id": ticket.id,
@@ -63,11 +77,11 @@ def to_customer(
     `rating_url` of a follow-up is one already), in the body and as `sign_in_url`.
     """
     customer = session.get(CustomerRow, device.customer_id)
-    language = customer.language if customer else config.default_language
+    language = customer_language(customer, kind, config)
     routes = _customer_routes(customer, device, config)
     if not routes:
         return 0
-    values = {**customer_fields(ticket, device, customer, config), **(fields or {})}
+    values = {**customer_fields(ticket, device, customer, config, language), **(fields or {})}
     subject, body = templates.render(kind, language, values)
     link = values.get("rating_url")
     if not link:

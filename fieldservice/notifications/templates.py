@@ -240,6 +240,11 @@ def appliance_name(device_type: str, language: str) -> str:
     return names.get(device_type, device_type.replace("_", " "))
 
 
+def speaks(kind: str, language: str) -> bool:
+    """Whether `kind` has a text in `language`."""
+    return language in TEMPLATES[kind]
+
+
 def render(kind: str, language: str, fields: Mapping[str, Any]) -> tuple[str, str]:
     """(subject, body) of `kind` in `language` (English if missing); a missing field raises."""
     variants = TEMPLATES[kind]

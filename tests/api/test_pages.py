@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from api.app import STATIC_DIR
+from fieldservice.notifications import outbox
 from storage import consents
 from tests.doors import TOKEN, World, running_world
 
@@ -116,6 +117,11 @@ def test_the_customer_page_speaks_the_customers_language(world: World) -> None:
         assert "冷蔵庫の冷えが弱くなっています" in page.text  # the fault, in Japanese
         home = customer.get("/my")
         assert "お使いの家電" in home.text and "fridge-anna" not in home.text
+    # Messages have no Japanese texts yet: each is wholly in the default language, never
+    # English sentences around Japanese names.
+    with world.sessions() as session:
+        sent = outbox.list_page(session=session, customer_id="c-ben")
+    assert sent and all(m.language == "en" and "冷蔵庫" not in m.body for m in sent)
 
 
 def test_turning_monitoring_off_on_the_page_needs_the_pages_csrf_value(world: World) -> None:
