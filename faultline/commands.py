@@ -23,6 +23,12 @@ def run_service(settings: Settings) -> int:
     service.start()
     print(f"Faultline API on {service.base_url} (operator token: {service.settings.admin_token})")
     print(f"listening to {settings.mqtt_url}, prefix {settings.mqtt_prefix!r}")
+    print(
+        f"console: {service.base_url}/ (sign in with the operator token); "
+        f"technicians and customers sign in from the links in their messages; "
+        f"API docs: {service.base_url}/docs",
+        flush=True,
+    )
     stop.wait()
     service.stop()
     return 0
