@@ -55,11 +55,14 @@ class Pipeline:
         # first attempt's anomalies: keep those, and do not rewrite stored telemetry.
         if self._pending is None or self._pending[0] is not batch:
             self._pending = None
+            # Owners who turned proactive monitoring off get no detection (so no ticket or
+            # alert); asked before storing, so detection follows the write at once.
+            unmonitored = self.directory.unmonitored()
             if batch.readings:
                 self.telemetry.write(batch.readings)
                 if self.on_readings is not None:
                     self.on_readings(batch.readings)
-            self._pending = (batch, self._detect(batch))
+            self._pending = (batch, self._detect(batch, unmonitored))
         anomalies = self._pending[1]
         if anomalies or batch.dead_letters:
             self._record(batch, anomalies)
@@ -80,11 +83,9 @@ class Pipeline:
                     log.info("ticket opened: %s %s", anomaly.device_id, anomaly.fault_code)
         self.anomalies_seen += len(anomalies)
 
-    def _detect(self, batch: Batch) -> list[Anomaly]:
+    def _detect(self, batch: Batch, unmonitored: frozenset[str]) -> list[Anomaly]:
         found: list[Anomaly] = []
         lookup, engine, registered = self.directory.lookup, self.engine, self._registered
-        # Owners who turned proactive monitoring off get no detection (so no ticket or alert).
-        unmonitored = self.directory.unmonitored()
         for reading in batch.readings:
             if reading.device_id in unmonitored:
                 continue
