@@ -112,11 +112,11 @@ def console_notices(
         for c in cohorts.surveil(session=session, now=now, config=context.fieldservice)
         if c.flagged
     ]
-    fleet = fleet_health.fleet_health(session=session, now=now, limit=1)
+    fleet = fleet_health.fleet_summary(session=session, now=now)
     return render(
         request,
         "console/_notices.html",
-        _page(principal, flagged=flagged, fleet=fleet.summary, stats=context.ingest_stats()),
+        _page(principal, flagged=flagged, fleet=fleet, stats=context.ingest_stats()),
     )
 
 

@@ -132,6 +132,21 @@ def fleet_health(
         )
         for r in rows
     ]
+    summary = fleet_summary(session=session, now=now)
+    return FleetHealth(summary=summary, devices=devices)
+
+
+def fleet_summary(*, session: Session, now: float) -> FleetSummary:
+    """The fleet at a glance (one query): devices, reporting, silent, faulty, lossy, opted out."""
+    faults = _open_faults(session, sorted(s.value for s in OPEN_STATUSES))
+    monitoring = func.coalesce(DeviceConsentRow.monitoring, True)
+    open_faults = func.coalesce(faults.c.open_faults, 0)
+    joined = (
+        select(DeviceRow)
+        .outerjoin(DevicePresenceRow, DevicePresenceRow.device_id == DeviceRow.device_id)
+        .outerjoin(faults, faults.c.device_id == DeviceRow.device_id)
+        .outerjoin(DeviceConsentRow, DeviceConsentRow.device_id == DeviceRow.device_id)
+    )
     received = func.coalesce(DevicePresenceRow.received, 0)
     missing = func.coalesce(DevicePresenceRow.missing, 0)
     silent = or_(
@@ -149,8 +164,7 @@ def fleet_health(
             func.sum(case((monitoring.is_(False), 1), else_=0)),
         )
     ).one()
-    summary = FleetSummary(*(int(value or 0) for value in totals))
-    return FleetHealth(summary=summary, devices=devices)
+    return FleetSummary(*(int(value or 0) for value in totals))
 
 
 def _open_faults(session: Session, open_values: list[str]) -> Subquery:
