@@ -16,7 +16,9 @@ from starlette.routing import Match
 
 from api.identity import IdentityDisabled, IdentityUnavailable
 from fieldservice.errors import (
+    DeviceNotFoundError,
     FieldServiceError,
+    ForbiddenError,
     IllegalTransitionError,
     InvalidRequestError,
     TicketNotFoundError,
@@ -133,9 +135,29 @@ def install_handlers(app: FastAPI) -> None:
     app.add_exception_handler(IdentityUnavailable, answer(503, "broker unavailable: {exc}"))
     app.add_exception_handler(IdentityDisabled, answer(409))
     app.add_exception_handler(StorageError, answer(503, "storage unavailable: {exc}"))
-    for missing in (TicketNotFoundError, UnknownTechnicianError, UnknownCustomerError):
+    for missing in (
+        TicketNotFoundError,
+        UnknownTechnicianError,
+        UnknownCustomerError,
+        DeviceNotFoundError,
+    ):
         app.add_exception_handler(missing, answer(404, "{exc} not found"))
     app.add_exception_handler(UnknownDeviceError, answer(422))
     app.add_exception_handler(InvalidRequestError, answer(422))
+    app.add_exception_handler(ForbiddenError, answer(403))
     app.add_exception_handler(IllegalTransitionError, answer(409))
     app.add_exception_handler(FieldServiceError, answer(409))
+
+
+def status_of(exc: FieldServiceError) -> int:
+    """The HTTP status a field-service refusal stands for (pages render it themselves)."""
+    if isinstance(exc, ForbiddenError):
+        return 403
+    if isinstance(
+        exc,
+        TicketNotFoundError | UnknownTechnicianError | UnknownCustomerError | DeviceNotFoundError,
+    ):
+        return 404
+    if isinstance(exc, InvalidRequestError | UnknownDeviceError):
+        return 422
+    return 409

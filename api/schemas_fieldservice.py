@@ -25,6 +25,7 @@ from storage.models import (
 )
 
 Identifier = Field(min_length=1, max_length=128, pattern=ID_PATTERN)
+# zh is Simplified Chinese (zh-CN, also accepted and stored as zh).
 Language = Literal["en", "zh", "ja"]
 # No spaces or control characters, one @ (spelled out: regex engines disagree on "\s").
 EMAIL = r"^[^@\x00-\x20\x7f]+@[^@\x00-\x20\x7f]+$"
@@ -39,6 +40,11 @@ UtcOffsetMinutes = Annotated[int, Field(ge=-720, le=840, strict=True), INTEGRAL]
 def _minutes(value: str) -> int:
     hours, minutes = value.split(":")
     return int(hours) * 60 + int(minutes)
+
+
+def _language(value: object) -> object:
+    """`zh-CN` (and `zh-Hans`) name the Simplified Chinese Faultline stores as `zh`."""
+    return "zh" if value in ("zh-CN", "zh-Hans", "zh-cn") else value
 
 
 def _clock(minutes: int) -> str:
@@ -173,6 +179,8 @@ class CustomerIn(BaseModel):
     access_notes: str | None = None
     utc_offset_minutes: UtcOffsetMinutes = 480
 
+    _zh_cn = field_validator("language", mode="before")(_language)
+
     def to_input(self, customer_id: str) -> CustomerInput:
         return CustomerInput(
             customer_id=customer_id,
@@ -214,12 +222,17 @@ class CustomerOut(CustomerIn):
 
 
 class TicketEventIn(BaseModel):
-    """`POST /tickets/{id}/events`: a status change by a technician (actor: their id) or desk."""
+    """`POST /tickets/{id}/events`: a status change, recorded as the signed-in person."""
 
     model_config = ConfigDict(extra="forbid")
 
     status: TicketStatus
-    actor: str = Field(min_length=1, max_length=128)
+    actor: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=128,
+        description="optional; if given it must be the signed-in person's own name",
+    )
     note: str | None = Field(default=None, max_length=4000)
     technician_id: str | None = Field(
         default=None, description="with status 'assigned': assign this technician by hand"

@@ -31,6 +31,8 @@ def device_payload(device: DeviceInfo) -> dict[str, Any]:
         "customer_id": device.customer_id,
         "location": {"lat": device.location.lat, "lon": device.location.lon},
         "serial": device.serial,
+        "production_batch": device.production_batch,
+        "firmware": device.firmware,
         "install_date": device.install_date.isoformat() if device.install_date else None,
         "customer_tier": device.customer_tier.value,
     }

@@ -75,6 +75,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="folder for the demo's databases (new, empty, or a previous demo's)",
     )
     demo.add_argument("--exit-after", type=float, default=None, help="stop after N seconds")
+    demo.add_argument(
+        "--crew-pace",
+        type=float,
+        default=20.0,
+        help="seconds a simulated technician takes per step (0: no simulated crew)",
+    )
 
     evaluate = commands.add_parser("eval", help="detection quality on labelled data")
     what = evaluate.add_subparsers(dest="what", required=True)

@@ -46,6 +46,12 @@ def run_service(settings: Settings) -> int:
             f"listening to {BrokerAddress.parse(settings.mqtt_url)}, "
             f"prefix {settings.mqtt_prefix!r}"
         )
+    print(
+        f"console: {service.base_url}/ (sign in with the operator token); "
+        f"technicians and customers sign in from the links in their messages; "
+        f"API docs: {service.base_url}/docs",
+        flush=True,
+    )
     stop.wait()
     service.stop()
     return 0

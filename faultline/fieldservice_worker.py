@@ -21,8 +21,9 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from domain import Reading
+from faultline.device_presence import DevicePresence
 from faultline.settings import Settings
-from fieldservice import closure, escalation, flows, households, scheduling
+from fieldservice import closure, cohorts, escalation, flows, households, scheduling
 from fieldservice.config import FieldServiceConfig
 from fieldservice.dispatch import DispatchRules
 from fieldservice.notifications.delivery import Channel, Deliverer
@@ -54,6 +55,9 @@ def config_from(settings: Settings) -> FieldServiceConfig:
         mqtt_prefix=settings.mqtt_prefix,
         customer_topic_prefix=settings.customer_topic_prefix or None,
         public_url=settings.public_url or f"http://{settings.http_host}:{settings.http_port}",
+        sign_in_link_ttl_s=settings.sign_in_link_days * 86400.0,
+        cohort_fdr=settings.cohort_fdr,
+        cohort_every_s=settings.cohort_every_s,
     )
 
 
@@ -145,6 +149,8 @@ class FieldServiceWorker:
         self.config = config_from(settings)
         self.clock = clock
         self.watch = TelemetryWatch()
+        self.presence = DevicePresence()
+        self._cohorts_at = float("-inf")
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}"
         self._channels = channels
         self.deliverer: Deliverer | None = None
@@ -155,6 +161,7 @@ class FieldServiceWorker:
 
     def observe(self, readings: Sequence[Reading]) -> None:
         self.watch(readings)
+        self.presence.observe(readings)
 
     def start(self, *, notifications: bool = True, scheduler: bool = True) -> None:
         if notifications:
@@ -196,6 +203,15 @@ class FieldServiceWorker:
                 (e.ticket_id, e.milestone, e.state.value)
                 for e in escalation.escalate(session=session, now=now, config=self.config)
             ]
+        with self.sessions.begin() as session:
+            report["presence"] = self.presence.fold(session=session, now=now)
+        if now - self._cohorts_at >= self.config.cohort_every_s:
+            with self.sessions.begin() as session:
+                report["cohorts_flagged"] = [
+                    (c.dimension, c.cohort)
+                    for c in cohorts.notify_desk(session=session, now=now, config=self.config)
+                ]
+            self._cohorts_at = now
         self.rounds += 1
         return report
 

@@ -67,11 +67,14 @@ class Pipeline:
 
     def __call__(self, batch: Batch) -> None:
         if self._detected is not batch:
+            # Owners who turned proactive monitoring off get no detection (so no ticket or
+            # alert); asked before storing, so detection follows the write at once.
+            unmonitored = self.directory.unmonitored()
             if batch.readings:
                 self.telemetry.write(batch.readings)
                 if self.on_readings is not None:
                     self.on_readings(batch.readings)
-            self._unrecorded.extend(self._detect(batch))
+            self._unrecorded.extend(self._detect(batch, unmonitored))
             self._detected = batch
         if self._unrecorded or batch.dead_letters:
             self._record(batch.dead_letters, self._unrecorded)
@@ -99,10 +102,12 @@ class Pipeline:
         for anomaly in opened:
             log.info("ticket opened: %s %s", anomaly.device_id, anomaly.fault_code)
 
-    def _detect(self, batch: Batch) -> list[Anomaly]:
+    def _detect(self, batch: Batch, unmonitored: frozenset[str]) -> list[Anomaly]:
         found: list[Anomaly] = []
         lookup, engine, registered = self.directory.lookup, self.engine, self._registered
         for reading in batch.readings:
+            if reading.device_id in unmonitored:
+                continue
             device_type = lookup(reading.device_id)
             if device_type is None:
                 continue
@@ -114,7 +119,7 @@ class Pipeline:
                 self._reset(reading.device_id)
         for event in batch.events:
             device_type = lookup(event.device_id)
-            if device_type is None:
+            if device_type is None or event.device_id in unmonitored:
                 continue
             try:
                 found.extend(engine.process_event(device_type, event))
@@ -122,7 +127,7 @@ class Pipeline:
                 self._reset(event.device_id)
         for status in batch.statuses:
             device_type = lookup(status.device_id)
-            if device_type is None:
+            if device_type is None or status.device_id in unmonitored:
                 continue
             try:
                 found.extend(
@@ -132,7 +137,7 @@ class Pipeline:
                 self._reset(status.device_id)
         # Event time moves on once per batch: offline devices, expiring error codes and
         # the fleet model's hourly scoring happen here.
-        found.extend(engine.advance())
+        found.extend(a for a in engine.advance() if a.device_id not in unmonitored)
         return found
 
     def _reset(self, device_id: str) -> None:

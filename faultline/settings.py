@@ -213,6 +213,18 @@ class Settings(BaseSettings):
     )
     warranty_years: int = Field(default=2, description="years from install under warranty")
     dispatch_speed_kmh: float = Field(default=30.0, description="technicians' travel speed")
+    sign_in_link_days: float = Field(
+        default=14.0, gt=0, description="days a sign-in link (in a work order or alert) works"
+    )
+    cohort_fdr: float = Field(
+        default=0.05,
+        gt=0,
+        lt=1,
+        description="false-discovery rate of the cohort surveillance flag (Benjamini-Hochberg)",
+    )
+    cohort_every_s: float = Field(
+        default=300.0, description="seconds between cohort fault-rate checks"
+    )
     fieldservice_enabled: bool = Field(
         default=True, description="run dispatch, SLAs and notifications in this process"
     )

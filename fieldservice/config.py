@@ -39,3 +39,10 @@ class FieldServiceConfig:
     public_url: str = "http://127.0.0.1:8000"
     # Evidence chart: readings from this long before onset to the detection.
     chart_lead_s: float = 6 * 3600.0
+    # How long a sign-in link in a work order or an alert works.
+    sign_in_link_ttl_s: float = 14 * DAY_S
+    # Cohort surveillance: the wall-clock window of fault rates, the false-discovery rate
+    # a cohort is flagged at, and how often the desk is told.
+    cohort_window_s: float = 30 * DAY_S
+    cohort_fdr: float = 0.05
+    cohort_every_s: float = 300.0

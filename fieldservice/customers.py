@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from storage.models import CustomerRow
 
-LANGUAGES = ("en", "zh")
+LANGUAGES = ("en", "zh", "ja")  # zh: Simplified Chinese (zh-CN)
 CHANNELS = ("email", "webhook", "mqtt")
 
 

@@ -37,3 +37,11 @@ class DeliveryError(FieldServiceError):
     def __init__(self, message: str, *, retryable: bool = True) -> None:
         super().__init__(message)
         self.retryable = retryable
+
+
+class ForbiddenError(FieldServiceError):
+    """The signed-in person may not see or do this: it belongs to someone else."""
+
+
+class DeviceNotFoundError(FieldServiceError):
+    """No provisioned device with that id."""

@@ -14,9 +14,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from domain import Anomaly
+from domain.people import Role, actor_name
 from fieldservice import (
     audit,
     closure,
+    credentials,
     households,
     lifecycle,
     scheduling,
@@ -25,8 +27,11 @@ from fieldservice import (
     work_orders,
 )
 from fieldservice.config import FieldServiceConfig
-from fieldservice.errors import IllegalTransitionError, TicketNotFoundError
-from fieldservice.lifecycle import Role
+from fieldservice.errors import (
+    ForbiddenError,
+    IllegalTransitionError,
+    TicketNotFoundError,
+)
 from fieldservice.notifications import messages
 from fieldservice.work_orders import WorkOrderStatus
 from storage.models import (
@@ -70,19 +75,32 @@ def change_status(
     config: FieldServiceConfig,
     note: str | None = None,
     technician_id: str | None = None,
+    role: Role | None = None,
 ) -> TicketRow:
-    """A status change reported by a technician (actor = their id) or an operator."""
+    """A status change by a technician (actor = their id), an operator or a customer.
+
+    `role` is who the caller authenticated; without it (scripts, older callers) an actor
+    that names a technician is taken as that technician and anyone else as an operator.
+    A technician moves only their own tickets, a customer only their own devices' tickets.
+    """
     audit.lock(session=session)
     ticket = session.get(TicketRow, ticket_id, with_for_update=True)
     if ticket is None:
         raise TicketNotFoundError(f"ticket {ticket_id}")
-    role = Role.TECHNICIAN if session.get(TechnicianRow, actor) is not None else Role.OPERATOR
+    if role is None:
+        role = Role.TECHNICIAN if session.get(TechnicianRow, actor) is not None else Role.OPERATOR
     if role is Role.TECHNICIAN and ticket.technician_id != actor:
-        raise IllegalTransitionError(
+        raise ForbiddenError(
             f"ticket {ticket_id} is assigned to {ticket.technician_id or 'nobody'}, not {actor}"
         )
+    if role is Role.CUSTOMER:
+        owner = session.get(DeviceRow, ticket.device_id)
+        if owner is None or actor_name(Role.CUSTOMER, owner.customer_id) != actor:
+            raise ForbiddenError(f"ticket {ticket_id} is not about one of your appliances")
     previous = S(ticket.status)
     if status is S.ASSIGNED and previous is S.OPENED:
+        if role is not Role.OPERATOR:
+            raise ForbiddenError("assigning a technician by hand is for the service desk")
         if not technician_id:
             # Not a malformed request: the same body is right for an en-route ticket.
             raise IllegalTransitionError(
@@ -352,7 +370,15 @@ def _after_change(
             session=session, ticket_id=ticket.id, status=closure.CheckStatus.PASSED, now=now
         )
         tell("closed")
-        rating_url = f"{config.public_url}/rate/{ticket.id}"
+        rating_url = credentials.sign_in_url(
+            session=session,
+            role=Role.CUSTOMER,
+            subject=device.customer_id,
+            next_path=f"/my/tickets/{ticket.id}#rate",
+            now=now,
+            config=config,
+            label=f"rating for ticket {ticket.id}",
+        )
         tell("follow_up", {"rating_url": rating_url}, deliver_at=now + config.follow_up_delay_s)
     elif target in (S.CANCELLED, S.AUTO_RESOLVED):
         sla.mark(session=session, ticket_id=ticket.id, milestone="closed", now=now)
@@ -388,6 +414,7 @@ def _after_change(
             order.status = WorkOrderStatus.PENDING.value
             order.technician_id = None
             order.window_start = order.window_end = order.eta = None
+            order.pinned_by = None
             order.updated_at = now
     elif target is S.OPENED:
         _on_reopened(session, ticket, previous, ticket.technician_id, now, config)

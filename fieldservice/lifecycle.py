@@ -14,25 +14,18 @@ checked change on a ticket row and records it on the timeline and in the audit c
 from __future__ import annotations
 
 from collections.abc import Mapping
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from domain.people import Role
 from fieldservice import audit
 from fieldservice.errors import IllegalTransitionError
 from storage.models import TicketEventRow, TicketRow, TicketStatus
 
 S = TicketStatus
 
-
-class Role(StrEnum):
-    """Who asks for a change: the service itself, a desk operator, or a technician."""
-
-    SYSTEM = "system"
-    OPERATOR = "operator"
-    TECHNICIAN = "technician"
 
 
 TRANSITIONS: Mapping[TicketStatus, frozenset[TicketStatus]] = {
@@ -61,6 +54,10 @@ TECHNICIAN_MOVES: frozenset[tuple[TicketStatus, TicketStatus]] = frozenset(
         (S.ON_SITE, S.ASSIGNED),
     }
 )
+# What a customer may do about their own ticket: call the visit off before it starts.
+CUSTOMER_MOVES: frozenset[tuple[TicketStatus, TicketStatus]] = frozenset(
+    {(S.OPENED, S.CANCELLED), (S.ASSIGNED, S.CANCELLED)}
+)
 # Changes only the service makes on its own evidence, or an operator with a written reason.
 NOTE_REQUIRED_FOR_OPERATOR: frozenset[tuple[TicketStatus, TicketStatus]] = frozenset(
     {(S.RESOLVED, S.CLOSED), (S.OPENED, S.AUTO_RESOLVED), (S.ASSIGNED, S.AUTO_RESOLVED)}
@@ -72,6 +69,8 @@ def allowed(current: TicketStatus, role: Role) -> frozenset[TicketStatus]:
     targets = TRANSITIONS[current]
     if role is Role.TECHNICIAN:
         return frozenset(t for t in targets if (current, t) in TECHNICIAN_MOVES)
+    if role is Role.CUSTOMER:
+        return frozenset(t for t in targets if (current, t) in CUSTOMER_MOVES)
     return targets
 
 
@@ -95,6 +94,11 @@ def check(
         raise IllegalTransitionError(
             f"{what} is {current.value}; a technician can report {options} — "
             f"{target.value} is for the service desk"
+        )
+    if role is Role.CUSTOMER and (current, target) not in CUSTOMER_MOVES:
+        raise IllegalTransitionError(
+            f"{what} is {current.value}; a customer can only cancel a visit that has not "
+            "started — please call the service desk"
         )
     if role is Role.OPERATOR and (current, target) in NOTE_REQUIRED_FOR_OPERATOR and not has_note:
         raise IllegalTransitionError(

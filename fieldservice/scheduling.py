@@ -17,7 +17,16 @@ from sqlalchemy.orm import Session
 
 from domain import Reading
 from domain.devices import CustomerTier
-from fieldservice import audit, dispatch, lifecycle, routing, sla, technicians, work_orders
+from fieldservice import (
+    audit,
+    credentials,
+    dispatch,
+    lifecycle,
+    routing,
+    sla,
+    technicians,
+    work_orders,
+)
 from fieldservice.config import FieldServiceConfig
 from fieldservice.errors import IllegalTransitionError, UnknownTechnicianError
 from fieldservice.geo import haversine_km
@@ -163,6 +172,7 @@ def route_day(
             .where(WorkOrderRow.technician_id == technician.technician_id)
             .where(WorkOrderRow.service_day == shift.day)
             .where(WorkOrderRow.status == WorkOrderStatus.SCHEDULED.value)
+            .where(WorkOrderRow.pinned_by.is_(None))  # a window the customer chose stays
             .where(TicketRow.status == TicketStatus.ASSIGNED.value)
         )
         .tuples()
@@ -189,7 +199,17 @@ def route_day(
         order.window_start, order.window_end = visit.window_start, visit.window_end
         order.updated_at = now
         if new or moved:
-            _announce(session, order, ticket, device, technician, position, moved, now, config)
+            announce_visit(
+                session=session,
+                order=order,
+                ticket=ticket,
+                device=device,
+                tech=technician,
+                position=position,
+                moved=moved,
+                now=now,
+                config=config,
+            )
     return [order for order, _, _ in rows]
 
 
@@ -231,6 +251,7 @@ def _assign(
     )
     order.status = WorkOrderStatus.SCHEDULED.value
     order.technician_id = tech.technician_id
+    order.pinned_by = None
     order.service_day = shift.day
     order.travel_km = travel_km
     order.hold_reason = None
@@ -247,7 +268,8 @@ def _assign(
     order.updated_at = now
 
 
-def _announce(
+def announce_visit(
+    *,
     session: Session,
     order: WorkOrderRow,
     ticket: TicketRow,
@@ -258,6 +280,7 @@ def _announce(
     now: float,
     config: FieldServiceConfig,
 ) -> None:
+    """Send the technician the work order and the customer the booking (or its new time)."""
     assert order.window_start is not None and order.window_end is not None
     customer = session.get(CustomerRow, device.customer_id)
     offset = customer.utc_offset_min if customer else tech.utc_offset_min
@@ -268,6 +291,16 @@ def _announce(
     site = content.get("site", {})
     fault = content.get("fault", {})
     tech_offset = tech.utc_offset_min
+    # The "full sheet" link signs the technician in to this job in the technician app.
+    link = credentials.sign_in_url(
+        session=session,
+        role=Role.TECHNICIAN,
+        subject=tech.technician_id,
+        next_path=f"/tech/jobs/{ticket.id}",
+        now=now,
+        config=config,
+        label=f"work order for ticket {ticket.id}",
+    )
     messages.to_technician(
         session=session,
         technician=tech,
@@ -293,11 +326,15 @@ def _announce(
             "recommended_action": fault.get("recommended_action") or "diagnose on site",
             "parts": ", ".join(content.get("parts") or []) or "nothing specific",
             "minutes": order.estimated_minutes,
-            "url": f"{config.public_url}/api/v1/technicians/{tech.technician_id}/work-orders",
+            "url": link,
         },
         config=config,
         now=now,
-        payload={"work_order": content, "chart_svg": content.get("chart", {}).get("svg", "")},
+        payload={
+            "work_order": content,
+            "chart_svg": content.get("chart", {}).get("svg", ""),
+            "sign_in_url": link,
+        },
     )
     messages.to_customer(
         session=session,

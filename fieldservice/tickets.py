@@ -69,11 +69,20 @@ def list_page(
     device_id: str | None = None,
     before_id: int | None = None,
     limit: int = 100,
+    customer_id: str | None = None,
+    technician_id: str | None = None,
 ) -> list[TicketRow]:
-    """Up to `limit` tickets, newest first, older than `before_id` (keyset cursor)."""
+    """Up to `limit` tickets, newest first, older than `before_id` (keyset cursor);
+    `customer_id` keeps that customer's devices' tickets, `technician_id` that technician's."""
     if limit < 1:
         raise ValueError(f"limit must be at least 1, not {limit}")
     query = select(TicketRow).order_by(TicketRow.id.desc()).limit(limit)
+    if customer_id is not None:
+        query = query.join(DeviceRow, DeviceRow.device_id == TicketRow.device_id).where(
+            DeviceRow.customer_id == customer_id
+        )
+    if technician_id is not None:
+        query = query.where(TicketRow.technician_id == technician_id)
     if status is not None:
         query = query.where(TicketRow.status == TicketStatus(status).value)
     if device_id is not None:

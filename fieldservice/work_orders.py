@@ -60,6 +60,7 @@ def open_for(
     row.household_key = None
     row.service_day = row.eta = row.window_start = row.window_end = None
     row.route_seq = None
+    row.pinned_by = None
     row.travel_km = None
     row.estimated_minutes = minutes
     row.updated_at = now

@@ -51,6 +51,7 @@ def list_page(
     after: str | None = None,
     limit: int = 100,
     type: DeviceType | None = None,
+    customer_id: str | None = None,
 ) -> list[DeviceRow]:
     """Up to `limit` devices ordered by id, starting after the id `after` (keyset cursor)."""
     if limit < 1:
@@ -60,6 +61,8 @@ def list_page(
         query = query.where(DeviceRow.device_id > after)
     if type is not None:
         query = query.where(DeviceRow.type == DeviceType(type).value)
+    if customer_id is not None:
+        query = query.where(DeviceRow.customer_id == customer_id)
     return list(session.scalars(query))
 
 

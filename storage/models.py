@@ -290,6 +290,8 @@ class WorkOrderRow(Base):
     estimated_minutes: Mapped[int] = mapped_column(Integer, default=60)
     content: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     revision: Mapped[int] = mapped_column(Integer, default=1)
+    # Who fixed the window by hand (e.g. "customer:c-17" rescheduling): routing keeps it.
+    pinned_by: Mapped[str | None] = mapped_column(String)
     created_at: Mapped[float] = mapped_column(Double)
     updated_at: Mapped[float] = mapped_column(Double)
 
@@ -402,3 +404,95 @@ class DetectionCheckpointRow(Base):
     watermark: Mapped[float | None] = mapped_column(Double)
     devices: Mapped[int] = mapped_column(Integer)
     data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+# --- People and their doors (issue 12): credentials, consent, job reports, ratings, and
+# what ingest last heard from each device.
+
+
+class AccessTokenRow(Base):
+    """A credential: a sign-in link, a browser session made from one, or an API token.
+
+    Only the SHA-256 of the secret is stored. `role` is operator / technician / customer and
+    `subject` who that is (an operator's name, a technician or customer id); a session
+    remembers the link it came from (`parent_id`), so revoking the link ends its sessions.
+    """
+
+    __tablename__ = "access_tokens"
+    __table_args__ = (
+        Index("ix_access_tokens_role_subject", "role", "subject"),
+        Index("ix_access_tokens_parent_id", "parent_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String)  # link / session / api
+    role: Mapped[str] = mapped_column(String)
+    subject: Mapped[str] = mapped_column(String)
+    label: Mapped[str | None] = mapped_column(String)
+    parent_id: Mapped[int | None] = mapped_column(Integer)
+    created_by: Mapped[str | None] = mapped_column(String)
+    created_at: Mapped[float] = mapped_column(Double)
+    expires_at: Mapped[float | None] = mapped_column(Double)
+    revoked_at: Mapped[float | None] = mapped_column(Double)
+    last_used_at: Mapped[float | None] = mapped_column(Double)
+
+
+class DeviceConsentRow(Base):
+    """The owner's say over one appliance: proactive monitoring on or off (on when absent)."""
+
+    __tablename__ = "device_consents"
+
+    device_id: Mapped[str] = mapped_column(
+        String, ForeignKey("devices.device_id", ondelete="CASCADE"), primary_key=True
+    )
+    monitoring: Mapped[bool] = mapped_column(Boolean)
+    updated_at: Mapped[float] = mapped_column(Double)
+    updated_by: Mapped[str] = mapped_column(String)
+
+
+class JobReportRow(Base):
+    """The technician's report on a ticket: checklist steps done, parts used, a note."""
+
+    __tablename__ = "job_reports"
+
+    ticket_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("tickets.id", ondelete="CASCADE"), primary_key=True
+    )
+    technician_id: Mapped[str | None] = mapped_column(String)
+    # Indexes into the work order's checklist.
+    checklist_done: Mapped[list[int]] = mapped_column(JSONType, default=list)
+    parts_used: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    note: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[float] = mapped_column(Double)
+
+
+class VisitRatingRow(Base):
+    """How the customer rated a visit (1 to 5 stars) once it was done."""
+
+    __tablename__ = "visit_ratings"
+    __table_args__ = (CheckConstraint("stars BETWEEN 1 AND 5", name="stars_range"),)
+
+    ticket_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("tickets.id", ondelete="CASCADE"), primary_key=True
+    )
+    customer_id: Mapped[str] = mapped_column(String)
+    stars: Mapped[int] = mapped_column(Integer)
+    comment: Mapped[str | None] = mapped_column(Text)
+    rated_at: Mapped[float] = mapped_column(Double)
+
+
+class DevicePresenceRow(Base):
+    """What ingest last heard from a device: the newest reading (event and arrival time) and
+    how many readings arrived or went missing (gaps in `seq`) since it was first heard."""
+
+    __tablename__ = "device_presence"
+
+    device_id: Mapped[str] = mapped_column(
+        String, ForeignKey("devices.device_id", ondelete="CASCADE"), primary_key=True
+    )
+    last_seen_ts: Mapped[float] = mapped_column(Double)
+    last_arrival_at: Mapped[float] = mapped_column(Double)
+    received: Mapped[int] = mapped_column(Integer, default=0)
+    missing: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[float] = mapped_column(Double)

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response, status
 
-from api.auth import ContextDep
+from api.auth import ContextDep, OperatorDep, PrincipalDep
 from api.context import ApiContext
 from api.deps import SessionDep
 from api.errors import NotFound, documented
@@ -23,6 +23,8 @@ from api.pagination import (
 from api.params import Instant, unix_seconds
 from api.schemas import DeviceIn, DeviceOut, MqttCredentials, ReadingOut
 from domain.devices import DeviceType
+from domain.people import Role
+from fieldservice import scopes
 from storage import devices
 
 router = APIRouter(prefix="/devices", tags=["devices"])
@@ -34,9 +36,11 @@ Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
     "",
     status_code=status.HTTP_201_CREATED,
     response_model=DeviceOut,
-    responses=documented(409, 503),
+    responses=documented(403, 409, 503),
 )
-def create_device(device_in: DeviceIn, session: SessionDep, context: ContextDep) -> DeviceOut:
+def create_device(
+    device_in: DeviceIn, session: SessionDep, context: ContextDep, _: OperatorDep
+) -> DeviceOut:
     """Provision a device; with device identity on, the answer carries its broker
     credentials (`mqtt`), the only time the secret is shown."""
     row = devices.create(session=session, device_in=device_in.to_domain())
@@ -53,9 +57,11 @@ def create_device(device_in: DeviceIn, session: SessionDep, context: ContextDep)
 @router.post(
     "/{device_id}/credentials",
     response_model=MqttCredentials,
-    responses=documented(404, 409, 503),
+    responses=documented(403, 404, 409, 503),
 )
-def rotate_credentials(device_id: str, session: SessionDep, context: ContextDep) -> MqttCredentials:
+def rotate_credentials(
+    device_id: str, session: SessionDep, context: ContextDep, _: OperatorDep
+) -> MqttCredentials:
     """A new broker secret for the device; the old one stops working and a connection
     made with it is closed."""
     identity = _identity(context)
@@ -67,9 +73,11 @@ def rotate_credentials(device_id: str, session: SessionDep, context: ContextDep)
 @router.delete(
     "/{device_id}/credentials",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses=documented(404, 409, 503),
+    responses=documented(403, 404, 409, 503),
 )
-def revoke_credentials(device_id: str, session: SessionDep, context: ContextDep) -> Response:
+def revoke_credentials(
+    device_id: str, session: SessionDep, context: ContextDep, _: OperatorDep
+) -> Response:
     """Withdraw the device's broker identity: it is disconnected and refused."""
     identity = _identity(context)
     if devices.get(session=session, device_id=device_id) is None:
@@ -90,23 +98,30 @@ def _identity(context: ApiContext) -> DeviceIdentity:
 @router.get("", response_model=Page[DeviceOut])
 def list_devices(
     session: SessionDep,
+    principal: PrincipalDep,
     type: DeviceType | None = None,
     cursor: KeyCursor = None,
     limit: Limit = 100,
 ) -> dict[str, Any]:
+    """The desk sees every device; a customer their own."""
+    scopes.only(principal.role, Role.CUSTOMER, what="the device list")
     rows = devices.list_page(
-        session=session, after=cursor, limit=limit + 1, type=type
+        session=session,
+        after=cursor,
+        limit=limit + 1,
+        type=type,
+        customer_id=principal.subject if principal.role is Role.CUSTOMER else None,
     )
     result = page(rows, limit, lambda row: row.device_id)
     result["items"] = [DeviceOut.of(devices.to_info(row)) for row in result["items"]]
     return result
 
 
-@router.get("/{device_id}", response_model=DeviceOut, responses=documented(404))
-def get_device(device_id: str, session: SessionDep) -> DeviceOut:
-    row = devices.get(session=session, device_id=device_id)
-    if row is None:
-        raise NotFound(f"device {device_id!r}")
+@router.get("/{device_id}", response_model=DeviceOut, responses=documented(403, 404))
+def get_device(device_id: str, session: SessionDep, principal: PrincipalDep) -> DeviceOut:
+    row = scopes.device(
+        session=session, role=principal.role, subject=principal.subject, device_id=device_id
+    )
     return DeviceOut.of(devices.to_info(row))
 
 
@@ -115,14 +130,16 @@ def device_telemetry(
     device_id: str,
     session: SessionDep,
     context: ContextDep,
+    principal: PrincipalDep,
     metric: str | None = None,
     start: Instant = None,
     end: Instant = None,
     cursor: ReadingCursor = None,
     limit: Limit = 500,
 ) -> dict[str, Any]:
-    if devices.get(session=session, device_id=device_id) is None:
-        raise NotFound(f"device {device_id!r}")
+    scopes.device(
+        session=session, role=principal.role, subject=principal.subject, device_id=device_id
+    )
     readings = context.telemetry.query(
         device_id=device_id,
         metric=metric,

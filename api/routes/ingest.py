@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
 
-from api.auth import ContextDep
+from api.auth import ContextDep, OperatorDep
 from api.deps import SessionDep
 from api.errors import NotFound, documented
 from api.pagination import MAX_LIMIT, IdCursor, Page, page, row_id
@@ -19,7 +19,7 @@ router = APIRouter(tags=["ingest"])
 
 
 @router.get("/ingest/stats")
-def ingest_stats(context: ContextDep, session: SessionDep) -> dict[str, Any]:
+def ingest_stats(context: ContextDep, session: SessionDep, _: OperatorDep) -> dict[str, Any]:
     stats = context.ingest_stats()
     stats["dead_letters_by_reason"] = dead_letters.count_by_reason(session=session)
     return stats
@@ -28,6 +28,7 @@ def ingest_stats(context: ContextDep, session: SessionDep) -> dict[str, Any]:
 @router.get("/dead-letters", response_model=Page[DeadLetterOut])
 def list_dead_letters(
     session: SessionDep,
+    _: OperatorDep,
     reason: RejectReason | None = None,
     cursor: IdCursor = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100,

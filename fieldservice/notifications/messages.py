@@ -13,6 +13,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from domain.people import Role
+from fieldservice import credentials
 from fieldservice.config import FieldServiceConfig
 from fieldservice.notifications import outbox, templates
 from fieldservice.notifications.fault_texts import fault_text
@@ -27,10 +29,24 @@ def window_text(start: float, end: float, offset_min: int) -> str:
     return f"{local_time(start, offset_min)}–{local_time(end, offset_min)}"
 
 
-def customer_fields(
-    ticket: TicketRow, device: DeviceRow, customer: CustomerRow | None, config: FieldServiceConfig
-) -> dict[str, Any]:
+def customer_language(
+    customer: CustomerRow | None, kind: str, config: FieldServiceConfig
+) -> str:
+    """The customer's language if this message has a text in it, else the default one
+    (a whole message in one language, never English words around Japanese names)."""
     language = customer.language if customer else config.default_language
+    return language if templates.speaks(kind, language) else config.default_language
+
+
+def customer_fields(
+    ticket: TicketRow,
+    device: DeviceRow,
+    customer: CustomerRow | None,
+    config: FieldServiceConfig,
+    language: str | None = None,
+) -> dict[str, Any]:
+    if language is None:
+        language = customer.language if customer else config.default_language
     title, advice = fault_text(ticket.fault_code, language, ticket.diagnosis or {})
     return {
         "ticket_id": ticket.id,
@@ -55,13 +71,32 @@ def to_customer(
     fields: Mapping[str, Any] | None = None,
     deliver_at: float | None = None,
 ) -> int:
-    """Tell the appliance's owner; returns how many channel copies were newly queued."""
+    """Tell the appliance's owner; returns how many channel copies were newly queued.
+
+    Each message carries a sign-in link to the customer's page for this ticket (the
+    `rating_url` of a follow-up is one already), in the body and as `sign_in_url`.
+    """
     customer = session.get(CustomerRow, device.customer_id)
-    language = customer.language if customer else config.default_language
-    values = {**customer_fields(ticket, device, customer, config), **(fields or {})}
+    language = customer_language(customer, kind, config)
+    routes = _customer_routes(customer, device, config)
+    if not routes:
+        return 0
+    values = {**customer_fields(ticket, device, customer, config, language), **(fields or {})}
     subject, body = templates.render(kind, language, values)
+    link = values.get("rating_url")
+    if not link:
+        link = credentials.sign_in_url(
+            session=session,
+            role=Role.CUSTOMER,
+            subject=device.customer_id,
+            next_path=f"/my/tickets/{ticket.id}",
+            now=now,
+            config=config,
+            label=f"{kind} for ticket {ticket.id}",
+        )
+        body += "\n" + templates.render("sign_in_footer", language, {"link": link})[1]
     queued = 0
-    for channel, recipient, extra in _customer_routes(customer, device, config):
+    for channel, recipient, extra in routes:
         message = outbox.Message(
             key=f"{key}/{channel}",
             audience="customer",
@@ -71,7 +106,12 @@ def to_customer(
             subject=subject,
             body=body,
             language=language,
-            payload={"device_id": device.device_id, "fault_code": ticket.fault_code, **extra},
+            payload={
+                "device_id": device.device_id,
+                "fault_code": ticket.fault_code,
+                "sign_in_url": link,
+                **extra,
+            },
             customer_id=device.customer_id,
             ticket_id=ticket.id,
         )

@@ -273,6 +273,26 @@ TEMPLATES: Mapping[str, Mapping[str, tuple[str, str]]] = {
             "已排队，每轮重试。",
         ),
     },
+    "sign_in_footer": {
+        "en": ("", "Follow the repair, change the time or cancel: {link}"),
+        "zh": ("", "查看维修进度、改约或取消：{link}"),
+        "ja": ("", "修理の状況確認・日時の変更・キャンセルはこちら：{link}"),
+    },
+    "cohort_alert": {
+        "en": (
+            "Fault rate high: {dimension} {cohort} ({ratio}× the rest of the fleet)",
+            "{faults} faults in {exposure_days} device-days for {dimension} {cohort} "
+            "({devices} devices) against {rest_rate} per 1000 device-days in the rest of the "
+            "fleet: {ratio}× (one-sided p = {p_value}, false-discovery-adjusted q = {q_value}). "
+            "Check the console's cohort page; a batch problem may need a recall.",
+        ),
+        "zh": (
+            "故障率偏高：{dimension} {cohort}（为其余设备的{ratio}倍）",
+            "{dimension} {cohort}（{devices}台设备）在{exposure_days}设备日内出现{faults}次故障，"
+            "其余设备为每千设备日{rest_rate}次：{ratio}倍（单侧 p = {p_value}，错误发现率校正后 "
+            "q = {q_value}）。请查看控制台的群组页面；批次问题可能需要召回。",
+        ),
+    },
     "repair_failed": {
         "en": (
             "Repair did not hold: ticket #{ticket_id} reopened",
@@ -291,6 +311,11 @@ TEMPLATES: Mapping[str, Mapping[str, tuple[str, str]]] = {
 def appliance_name(device_type: str, language: str) -> str:
     names = APPLIANCE_NAMES.get(language_of(language).value) or APPLIANCE_NAMES["en"]
     return names.get(device_type, device_type.replace("_", " "))
+
+
+def speaks(kind: str, language: str) -> bool:
+    """Whether `kind` has a text in `language` (a tag such as "zh-CN")."""
+    return language_of(language).value in TEMPLATES[kind]
 
 
 def render(kind: str, language: str, fields: Mapping[str, Any]) -> tuple[str, str]:

@@ -144,9 +144,12 @@ def test_provision_posts_each_device_and_accepts_already_known(
         "customer_id": device.customer_id,
         "location": {"lat": device.location.lat, "lon": device.location.lon},
         "serial": device.serial,
+        "production_batch": device.production_batch,
+        "firmware": device.firmware,
         "install_date": device.install_date.isoformat() if device.install_date else None,
         "customer_tier": device.customer_tier.value,
     }
+    assert body["production_batch"]  # cohort surveillance compares batches
 
 
 def test_provision_stops_on_a_refusal_with_the_reason(api: tuple[str, type[_Api]]) -> None:

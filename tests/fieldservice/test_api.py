@@ -19,6 +19,7 @@ from faultline.sockets import free_port
 from fieldservice import flows
 from fieldservice.config import FieldServiceConfig
 from storage.embedded_telemetry import EmbeddedTelemetryStore
+from tests.people import acting_as, issue_token
 
 TOKEN = "t0ken"
 TECH = {
@@ -95,30 +96,32 @@ def test_operator_assigns_by_hand_and_cannot_close_without_a_reason(
         )
         ticket_id = ticket.id
     url = f"/api/v1/tickets/{ticket_id}/events"
-    missing = client.post(url, json={"status": "assigned", "actor": "desk-anna"})
+    anna = acting_as(client, issue_token(client, "operator", "desk-anna"))
+    wang = acting_as(client, issue_token(client, "technician", "t-05"))
+    missing = anna.post(url, json={"status": "assigned"})
     assert missing.status_code == 409 and "technician_id" in missing.json()["detail"]
-    assigned = client.post(
-        url, json={"status": "assigned", "actor": "desk-anna", "technician_id": "t-05"}
-    )
+    assert wang.post(url, json={"status": "assigned", "technician_id": "t-05"}).status_code == 403
+    assigned = anna.post(url, json={"status": "assigned", "technician_id": "t-05"})
     assert assigned.status_code == 200, assigned.text
     body = assigned.json()
     assert body["status"] == "assigned" and body["assignment"]["technician_id"] == "t-05"
     assert body["work_order"]["status"] == "scheduled" and body["work_order"]["window"]
     assert body["timeline"][-1]["actor"] == "desk-anna"
+    # Nobody speaks for someone else: a declared actor must be the signed-in person.
+    spoofed = anna.post(url, json={"status": "en_route", "actor": "t-05"})
+    assert spoofed.status_code == 403 and "desk-anna" in spoofed.json()["detail"]
     for status in ("en_route", "on_site", "resolved"):
-        assert client.post(url, json={"status": status, "actor": "t-05"}).status_code == 200
-    refused = client.post(url, json={"status": "closed", "actor": "desk-anna"})
+        assert wang.post(url, json={"status": status}).status_code == 200
+    timeline = client.get(f"/api/v1/tickets/{ticket_id}").json()["timeline"]
+    assert [e["actor"] for e in timeline[-3:]] == ["t-05", "t-05", "t-05"]
+    refused = anna.post(url, json={"status": "closed"})
     assert refused.status_code == 409 and "note" in refused.json()["detail"]
-    closed = client.post(
-        url, json={"status": "closed", "actor": "desk-anna", "note": "customer confirmed"}
-    )
+    closed = anna.post(url, json={"status": "closed", "note": "customer confirmed"})
     assert closed.status_code == 200 and closed.json()["status"] == "closed"
-    assert (
-        client.post(
-            "/api/v1/tickets/999/events", json={"status": "cancelled", "actor": "x"}
-        ).status_code
-        == 404
-    )
+    assert closed.json()["timeline"][-1]["actor"] == "desk-anna"
+    assert client.post("/api/v1/tickets/999/events", json={"status": "cancelled"}).status_code == 404
+    anna.close()
+    wang.close()
 
 
 def test_customers_and_their_alerts(

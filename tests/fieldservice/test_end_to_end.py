@@ -22,6 +22,7 @@ from faultline import cli
 from tests.clock import SCENARIO_START
 from tests.fieldservice.receivers import SmtpReceiver, WebhookReceiver
 from tests.mosquitto import Mosquitto
+from tests.people import acting_as, issue_token
 from tests.service_harness import (
     TOKEN,
     Device,
@@ -68,11 +69,13 @@ def _technician(client: httpx.Client, technician_id: str, **fields: Any) -> None
     assert response.status_code == 201, response.text
 
 
-def _event(client: httpx.Client, ticket_id: int, status: str, actor: str) -> httpx.Response:
-    return client.post(
-        f"/api/v1/tickets/{ticket_id}/events",
-        json={"status": status, "actor": actor, "note": f"{actor}: {status}"},
-    )
+def _event(client: httpx.Client, ticket_id: int, status: str, technician: str) -> httpx.Response:
+    """`technician` reports `status`, signed in with a token of their own."""
+    with acting_as(client, issue_token(client, "technician", technician)) as them:
+        return them.post(
+            f"/api/v1/tickets/{ticket_id}/events",
+            json={"status": status, "note": f"{technician}: {status}"},
+        )
 
 
 def test_simulated_fault_is_dispatched_repaired_verified_closed_and_followed_up(
@@ -160,7 +163,7 @@ def test_simulated_fault_is_dispatched_repaired_verified_closed_and_followed_up(
             # The lifecycle refuses skipping ahead and strangers, with a reason.
             refused = _event(client, ticket_id, "resolved", "t-05")
             assert refused.status_code == 409 and "assigned" in refused.json()["detail"]
-            assert _event(client, ticket_id, "en_route", "t-wash").status_code == 409
+            assert _event(client, ticket_id, "en_route", "t-wash").status_code == 403
             assert _event(client, ticket_id, "bogus", "t-05").status_code == 422
             for status in ("en_route", "on_site", "resolved"):
                 response = _event(client, ticket_id, status, "t-05")

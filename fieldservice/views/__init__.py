@@ -1,0 +1,1 @@
+"""Read functions for the pages: each returns what one page needs in a fixed number of queries."""
