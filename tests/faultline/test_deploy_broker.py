@@ -10,11 +10,12 @@ import subprocess
 from pathlib import Path
 
 from ingest.broker_address import BrokerAddress
+from ingest.broker_identity import DynamicSecurity
 from ingest.inbox import Inbox
 from ingest.messages import RawMessage
 from ingest.stats import IngestStats
 from ingest.subscriber import Subscriber
-from tests.mosquitto import Mosquitto
+from tests.mosquitto import ADMIN_PASSWORD, Mosquitto
 from tests.service_harness import Device, reading_message, wait_until
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy" / "mosquitto.conf"
@@ -22,18 +23,37 @@ MESSAGES = 5000
 
 
 def use_shipped_config(broker: Mosquitto, workdir: Path) -> None:
-    """deploy/mosquitto.conf as shipped, moved to the test's port and folders."""
-    passwd = shutil.which("mosquitto_passwd") or "/usr/bin/mosquitto_passwd"
-    password_file = workdir / "passwd"
-    subprocess.run([passwd, "-b", "-c", str(password_file), "ingest", "secret"], check=True)
-    subprocess.run([passwd, "-b", str(password_file), "device", "secret"], check=True)
+    """deploy/mosquitto.conf as shipped (dynamic security and all), moved to the test's
+    port and folders, initialised as its comments say."""
+    ctrl = shutil.which("mosquitto_ctrl") or "/usr/bin/mosquitto_ctrl"
+    state = workdir / "dynamic-security.json"
+    state.unlink(missing_ok=True)
+    subprocess.run(
+        [ctrl, "dynsec", "init", str(state), "admin", ADMIN_PASSWORD],
+        check=True,
+        capture_output=True,
+    )
+    plugin = next(iter(sorted(Path("/usr/lib").glob("*/mosquitto_dynamic_security.so"))))
     text = DEPLOY.read_text()
     text = re.sub(r"(?m)^listener 1883$", f"listener {broker.port} 127.0.0.1", text)
     text = re.sub(r"(?m)^persistence_location .*$", f"persistence_location {workdir}/", text)
-    text = re.sub(r"(?m)^password_file .*$", f"password_file {password_file}", text)
+    text = re.sub(r"(?m)^plugin .*$", f"plugin {plugin}", text)
+    text = re.sub(r"(?m)^plugin_opt_config_file .*$", f"plugin_opt_config_file {state}", text)
     if os.geteuid() == 0:
         text += "\nuser root\n"
     broker.config.write_text(text)
+
+
+def provision_identities(broker: Mosquitto) -> str:
+    """Faultline's ingest user and one device, as Faultline sets them up; the device's
+    secret."""
+    admin = DynamicSecurity(BrokerAddress.parse(broker.url_as("admin", ADMIN_PASSWORD)))
+    admin.start()
+    try:
+        admin.ensure_service("ingest", "secret")
+        return admin.provision(["fridge-1"])["fridge-1"]
+    finally:
+        admin.stop()
 
 
 def reaching_a_stopped_ingest(broker: Mosquitto, credentials: dict[str, str]) -> int:
@@ -58,7 +78,11 @@ def reaching_a_stopped_ingest(broker: Mosquitto, credentials: dict[str, str]) ->
     first.start()
     wait_until(lambda: stats.connected, 10, "ingest subscribed")
     first.stop()
-    device = Device(broker, **({"username": "device", "password": "secret"} if credentials else {}))
+    device = Device(
+        broker,
+        "fridge-1",
+        **({"username": "fridge-1", "password": credentials["device"]} if credentials else {}),
+    )
     again = subscriber()
     try:
         device.publish_many(
@@ -90,7 +114,8 @@ def test_the_shipped_broker_config_keeps_every_message_for_a_stopped_ingest(
     use_shipped_config(broker, tmp_path / "shipped")
     broker.start()
     try:
-        assert reaching_a_stopped_ingest(broker, {"ingest": "ingest"}) == MESSAGES
+        secret = provision_identities(broker)
+        assert reaching_a_stopped_ingest(broker, {"ingest": "ingest", "device": secret}) == MESSAGES
     finally:
         broker.stop()
 
