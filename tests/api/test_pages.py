@@ -117,11 +117,11 @@ def test_the_customer_page_speaks_the_customers_language(world: World) -> None:
         assert "冷蔵庫の冷えが弱くなっています" in page.text  # the fault, in Japanese
         home = customer.get("/my")
         assert "お使いの家電" in home.text and "fridge-anna" not in home.text
-    # Messages have no Japanese texts yet: each is wholly in the default language, never
-    # English sentences around Japanese names.
+    # Her messages are wholly Japanese too: never English sentences around Japanese names.
     with world.sessions() as session:
         sent = outbox.list_page(session=session, customer_id="c-ben")
-    assert sent and all(m.language == "en" and "冷蔵庫" not in m.body for m in sent)
+    assert sent and all(m.language == "ja" and "冷蔵庫" in m.body for m in sent)
+    assert not any("We noticed" in m.body or "technician" in m.body for m in sent)
 
 
 def test_turning_monitoring_off_on_the_page_needs_the_pages_csrf_value(world: World) -> None:
