@@ -43,7 +43,9 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: 
 expect.set_options(timeout=10_000)
 
 
-@pytest.fixture(scope="session")
+# Per module, not per session: sync Playwright keeps an event loop running in the main
+# thread while it lives, which later tests that call asyncio.run() cannot bear.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
