@@ -260,12 +260,24 @@ def main(args: argparse.Namespace) -> int:
 
 
 def add_flags(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--devices", type=int, default=1000)
-    parser.add_argument("--days", type=float, default=14.0)
-    parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument(
+        "--devices", type=int, default=1000, help="devices in the fleet (default 1000)"
+    )
+    parser.add_argument("--days", type=float, default=14.0, help="event-time days (default 14)")
+    parser.add_argument("--seed", type=int, default=2026, help="simulation seed (default 2026)")
     parser.add_argument("--fleet", default=None, help="fleet definition (file or packaged name)")
-    parser.add_argument("--train-devices", type=int, default=300)
-    parser.add_argument("--train-days", type=float, default=3.0)
-    parser.add_argument("--no-fleet-model", action="store_true")
-    parser.add_argument("--perfect-network", action="store_true")
+    parser.add_argument(
+        "--train-devices", type=int, default=300, help="healthy devices to fit the fleet model on"
+    )
+    parser.add_argument(
+        "--train-days", type=float, default=3.0, help="days of healthy history to fit it on"
+    )
+    parser.add_argument(
+        "--no-fleet-model", action="store_true", help="per-device detectors only, no fleet model"
+    )
+    parser.add_argument(
+        "--perfect-network",
+        action="store_true",
+        help="no drops, duplicates, reordering or clock skew on the way in",
+    )
     parser.add_argument("--anomalies", type=Path, default=None, help="write them as JSON Lines")
