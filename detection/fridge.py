@@ -229,6 +229,10 @@ class TempDriftDetector(_Detector):
         "condition_since",
         "latched",
         "clear_since",
+        "work_duty",
+        "door",
+        "baseline_door",
+        "work_since",
     )
 
     def __init__(self, profile: FridgeProfile | None = None) -> None:
@@ -237,6 +241,10 @@ class TempDriftDetector(_Detector):
         self.last_ts_: float | None = None
         self.cabinet_: float | None = None  # EWMA, hours
         self.freezer_: float | None = None
+        self.work_duty_ = self.profile.drift_duty_prior  # EWMA of compressor_on, longer
+        self.door_: float | None = None  # EWMA of door_open, as long
+        self.baseline_door_: float | None = None  # ...and its normal
+        self.work_since_: float | None = None  # working hard for the same cabinet since
         self.duty_ = self.profile.drift_duty_prior  # EWMA of compressor_on
         self.baseline_duty_ = self.profile.drift_duty_prior  # slow, while behaving normally
         self.baseline_offset_ = 0.0  # slow cabinet minus setpoint, while behaving normally
@@ -272,27 +280,44 @@ class TempDriftDetector(_Detector):
                 self.freezer_ = freezer
             self.freezer_ += ewma_alpha(dt, p.drift_cabinet_tau_s, cap) * (freezer - self.freezer_)
         self.duty_ += ewma_alpha(dt, p.drift_duty_tau_s, cap) * (running - self.duty_)
+        work = ewma_alpha(dt, p.drift_work_tau_s, cap)
+        self.work_duty_ += work * (running - self.work_duty_)
+        door = reading.get("door_open")
+        if door is not None:
+            opened = 1.0 if door >= 0.5 else 0.0
+            self.door_ = opened if self.door_ is None else self.door_ + work * (opened - self.door_)
         self.last_ts_ = ts
         if dt > p.max_gap_s:
-            self.condition_since_ = None  # persistence must be seen, not assumed
+            self.condition_since_ = self.work_since_ = None  # persistence must be seen
         if self.setpoint_ is None or abs(setpoint - self.setpoint_) > 0.05:
             # Someone turned the dial: the pull-down to the new setpoint is not a fault.
             self.grace_until_ = ts + p.setpoint_change_grace_s
-            self.condition_since_ = None
+            self.condition_since_ = self.work_since_ = None
             self.setpoint_ = setpoint
         excess = self.cabinet_ - setpoint
 
         step_h = min(dt, cap) / 3600.0
-        self.cusum_ = max(
-            0.0,
-            self.cusum_ + (self.duty_ - self.baseline_duty_ - p.drift_onset_allowance) * step_h,
+        learning = ts - self.first_ts_ < p.drift_work_warmup_s
+        self.cusum_ = (
+            0.0
+            if learning
+            else max(
+                0.0,
+                self.cusum_ + (self.duty_ - self.baseline_duty_ - p.drift_onset_allowance) * step_h,
+            )
         )
         if self.cusum_ == 0.0:
             # Behaving as usual: this is what the device's normal looks like.
             self.cusum_zero_at_ = ts
             slow = ewma_alpha(dt, p.drift_baseline_tau_s, cap)
-            self.baseline_duty_ += slow * (running - self.baseline_duty_)
+            # A running mean over the first day, then a slow EWMA.
+            early = max(slow, min(dt, cap) / max(ts - self.first_ts_, min(dt, cap)))
+            self.baseline_duty_ += early * (running - self.baseline_duty_)
             self.baseline_offset_ += slow * (excess - self.baseline_offset_)
+            if self.door_ is not None:
+                if self.baseline_door_ is None:
+                    self.baseline_door_ = self.door_
+                self.baseline_door_ += early * (self.door_ - self.baseline_door_)
             if freezer is not None:
                 if self.baseline_freezer_ is None:
                     self.baseline_freezer_ = freezer
@@ -303,10 +328,15 @@ class TempDriftDetector(_Detector):
                     weight = max(slow, early)
                     self.baseline_freezer_ += weight * (freezer - self.baseline_freezer_)
 
+        working_hard = self._working_hard(ts)
         if self.latched_:
             # The episode ends only after a sustained return to normal (hysteresis in
             # level and in time), so a cool night does not re-open the same fault.
-            if self.duty_ < p.drift_clear_duty and excess < p.drift_clear_margin_c:
+            if (
+                self.duty_ < p.drift_clear_duty
+                and excess < p.drift_clear_margin_c
+                and not working_hard
+            ):
                 if self.clear_since_ is None:
                     self.clear_since_ = ts
                 if ts - self.clear_since_ >= p.drift_clear_hold_s:
@@ -317,36 +347,56 @@ class TempDriftDetector(_Detector):
             return None
         settled = ts - self.first_ts_ >= p.drift_warmup_s
         in_grace = self.grace_until_ is not None and ts < self.grace_until_
-        if (
+        warm = not (
             not settled
             or in_grace
             or excess < p.drift_margin_c
             or self.duty_ < p.drift_duty_threshold
             or self._freezer_overcooled()
-        ):
+        )
+        if not warm:
             self.condition_since_ = None
-            return None
-        if self.condition_since_ is None:
+        elif self.condition_since_ is None:
             self.condition_since_ = ts
-        if ts - self.condition_since_ < p.drift_confirm_s:
+        confirmed_warm = warm and ts - (self.condition_since_ or ts) >= p.drift_confirm_s
+        confirmed_work = (
+            not in_grace
+            and self.work_since_ is not None
+            and ts - self.work_since_ >= p.drift_work_confirm_s
+        )
+        if not (confirmed_warm or confirmed_work):
             return None
+        if self.condition_since_ is None or (
+            self.work_since_ is not None and self.work_since_ < self.condition_since_
+        ):
+            self.condition_since_ = self.work_since_
         self.latched_ = True
         onset = min(self.cusum_zero_at_ or self.condition_since_, self.condition_since_)
+        share = (self.duty_ - p.drift_duty_threshold) / (1.0 - p.drift_duty_threshold)
         confidence = (
             0.6
-            + 0.2 * min((self.duty_ - p.drift_duty_threshold) / (1.0 - p.drift_duty_threshold), 1.0)
-            + 0.15 * min((excess - p.drift_margin_c) / 2.0, 1.0)
+            + 0.2 * min(max(share, 0.0), 1.0)
+            + 0.15 * min(max((excess - p.drift_margin_c) / 2.0, 0.0), 1.0)
         )
         baseline_cabinet = setpoint + self.baseline_offset_
+        if confirmed_warm:
+            summary = (
+                f"Cabinet averaging {self.cabinet_:.1f} °C (setpoint {setpoint:.1f} °C) while "
+                f"the compressor runs {self.duty_:.0%} of the time (normally "
+                f"{self.baseline_duty_:.0%}): cooling capacity is falling."
+            )
+        else:
+            summary = (
+                f"The compressor now runs {self.work_duty_:.0%} of the time (normally "
+                f"{self.baseline_duty_:.0%}) to hold the cabinet at {self.cabinet_:.1f} °C "
+                f"(setpoint {setpoint:.1f} °C), with no more door openings than usual: "
+                "cooling capacity is falling before the cabinet warms."
+            )
         return self._anomaly(
             reading,
             onset_at=onset,
             confidence=confidence,
-            summary=(
-                f"Cabinet averaging {self.cabinet_:.1f} °C (setpoint {setpoint:.1f} °C) while "
-                f"the compressor runs {self.duty_:.0%} of the time (normally "
-                f"{self.baseline_duty_:.0%}): cooling capacity is falling."
-            ),
+            summary=summary,
             evidence={
                 "metric": "cabinet_temp_c",
                 "setpoint_c": setpoint,
@@ -355,6 +405,8 @@ class TempDriftDetector(_Detector):
                 "delta": round(self.cabinet_ - baseline_cabinet, 2),
                 "duty_cycle": round(self.duty_, 3),
                 "baseline_duty_cycle": round(self.baseline_duty_, 3),
+                "work_duty_cycle": round(self.work_duty_, 3),
+                "door_open_share": None if self.door_ is None else round(self.door_, 3),
                 "observed_freezer_c": None if self.freezer_ is None else round(self.freezer_, 2),
                 "window_start": onset,
                 "condition_since": self.condition_since_,
@@ -362,6 +414,30 @@ class TempDriftDetector(_Detector):
                 "smoothing_tau_h": p.drift_cabinet_tau_s / 3600,
             },
         )
+
+    def _working_hard(self, ts: float) -> bool:
+        """Track whether the compressor works far harder than its normal for a cabinet
+        that holds, with the door and the freezer as usual; True while it does."""
+        p = self.profile
+        base = self.baseline_duty_
+        needed = max(base * p.drift_work_ratio, base + p.drift_work_headroom * (1.0 - base))
+        door_as_usual = (
+            self.door_ is None
+            or self.baseline_door_ is None
+            or self.door_ <= self.baseline_door_ + p.drift_work_door_rise
+        )
+        hard = (
+            self.first_ts_ is not None
+            and ts - self.first_ts_ >= p.drift_work_warmup_s
+            and self.work_duty_ >= needed
+            and door_as_usual
+            and not self._freezer_overcooled()
+        )
+        if not hard:
+            self.work_since_ = None
+        elif self.work_since_ is None:
+            self.work_since_ = ts
+        return hard
 
     def _freezer_overcooled(self, by_c: float | None = None) -> bool:
         """The smoothed freezer sits `by_c` (default: the profile's margin) below its normal."""

@@ -54,6 +54,18 @@ class FridgeProfile:
     # circuit delivers its capacity and the cabinet is warm from an extra heat load (a
     # leaking door seal, which `seal_*` below is about), not from a refrigerant leak.
     drift_overcooled_freezer_c: float = 3.0
+    # Working harder for the same cabinet: capacity fading before the food warms. The
+    # compressor's share of time on (smoothed over hours, so a restocking or a warm
+    # afternoon passes) has risen well above the device's own normal, using up at least
+    # this share of the spare capacity it had...
+    drift_work_tau_s: float = 6 * HOUR_S
+    drift_work_headroom: float = 0.5
+    drift_work_ratio: float = 1.5  # ...and at least this many times its normal share...
+    drift_work_warmup_s: float = 24 * HOUR_S  # ...judged only after a day of history...
+    drift_work_confirm_s: float = 12 * HOUR_S  # ...for this long...
+    # ...while the door opens no more than usual (more openings are more heat load, not
+    # less capacity) and the freezer is not overcooled (an extra load on the cabinet).
+    drift_work_door_rise: float = 0.05
 
     # Door seal leak: kitchen air seeping past the gasket is an extra heat load on the
     # cabinet. The cabinet thermostat keeps the compressor running longer to hold its

@@ -186,3 +186,52 @@ def test_compressor_latch_rearms_once_the_compressor_runs_again() -> None:
     again = [(t + i * minute, 4.0, 4.0 + 0.03 * i, 0) for i in range(1, 180)]
     found = _run(CompressorFailureDetector(), _synthetic("f", off + fixed + again))
     assert [a.fault_code for a in found] == [FaultCode.FRIDGE_COMPRESSOR_FAILURE] * 2
+
+
+def _share(i: int, share: float) -> int:
+    """1 for an evenly spread `share` of the minutes `i`, else 0."""
+    percent = round(share * 100)
+    return int(i * percent % 100 >= 100 - percent)
+
+
+def _working(
+    duty_after: float, *, door_after: float = 0.1, freezer_after: float = -18.0
+) -> list[Reading]:
+    """Two normal days (duty 0.3, door open 10 % of minutes), then two days at
+    `duty_after` with the cabinet held at setpoint, the door open `door_after` of the
+    time and the freezer at `freezer_after`."""
+    minute = 60.0
+    rows = []
+    for i in range(4 * 24 * 60):
+        late = i >= 2 * 24 * 60
+        duty, door = (duty_after, door_after) if late else (0.3, 0.1)
+        metrics = {
+            "cabinet_temp_c": 4.0 + (0.3 if i % 7 == 0 else 0.0),
+            "setpoint_c": 4.0,
+            "freezer_temp_c": freezer_after if late else -18.0,
+            "compressor_on": _share(i, duty),
+            "door_open": _share(i, door),
+        }
+        rows.append(Reading("f", i * minute, i + 1, metrics))
+    return rows
+
+
+def test_a_compressor_working_far_harder_for_the_same_cabinet_is_a_drift() -> None:
+    found = _run(TempDriftDetector(), _working(0.8))
+    assert [a.fault_code for a in found] == [FaultCode.FRIDGE_TEMP_DRIFT]
+    assert found[0].evidence["observed"] == pytest.approx(4.0, abs=0.2)  # cabinet held
+    assert found[0].evidence["baseline_duty_cycle"] == pytest.approx(0.3, abs=0.03)
+    assert 2 * DAY + 12 * HOUR < found[0].detected_at < 3 * DAY + 12 * HOUR
+
+
+def test_working_a_little_harder_in_a_warm_room_is_not_a_drift() -> None:
+    # A kitchen 10 K warmer lifts the heat leak by about half: duty 0.3 -> 0.45.
+    assert _run(TempDriftDetector(), _working(0.45)) == []
+
+
+def test_more_door_openings_explain_more_work() -> None:
+    assert _run(TempDriftDetector(), _working(0.8, door_after=0.3)) == []
+
+
+def test_an_overcooled_freezer_is_an_extra_load_not_lost_capacity() -> None:
+    assert _run(TempDriftDetector(), _working(0.8, freezer_after=-23.0)) == []
