@@ -366,12 +366,10 @@ class TempDriftDetector(_Detector):
         )
         if not (confirmed_warm or confirmed_work):
             return None
-        if self.condition_since_ is None or (
-            self.work_since_ is not None and self.work_since_ < self.condition_since_
-        ):
-            self.condition_since_ = self.work_since_
+        since = min(t for t in (self.condition_since_, self.work_since_, ts) if t is not None)
+        self.condition_since_ = since
         self.latched_ = True
-        onset = min(self.cusum_zero_at_ or self.condition_since_, self.condition_since_)
+        onset = min(self.cusum_zero_at_ or since, since)
         share = (self.duty_ - p.drift_duty_threshold) / (1.0 - p.drift_duty_threshold)
         confidence = (
             0.6
