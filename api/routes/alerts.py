@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query
 
 from api.auth import PrincipalDep
 from api.deps import SessionDep
+from api.errors import documented
 from api.pagination import MAX_LIMIT, IdCursor, Page, page, row_id
 from api.params import TicketIdFilter
 from api.schemas_fieldservice import AlertOut
@@ -19,7 +20,7 @@ from fieldservice.notifications.outbox import Audience
 router = APIRouter(prefix="/alerts", tags=["alerts"])
 
 
-@router.get("", response_model=Page[AlertOut])
+@router.get("", response_model=Page[AlertOut], responses=documented(403))
 def list_alerts(
     session: SessionDep,
     principal: PrincipalDep,

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query
 
 from api.auth import PrincipalDep
 from api.deps import SessionDep
+from api.errors import documented
 from api.pagination import MAX_LIMIT, IdCursor, Page, page, row_id
 from api.params import DeviceIdFilter
 from api.schemas import AnomalyOut
@@ -18,7 +19,7 @@ from storage import anomalies
 router = APIRouter(prefix="/anomalies", tags=["anomalies"])
 
 
-@router.get("", response_model=Page[AnomalyOut])
+@router.get("", response_model=Page[AnomalyOut], responses=documented(403, 404))
 def list_anomalies(
     session: SessionDep,
     principal: PrincipalDep,

@@ -20,7 +20,7 @@ router = APIRouter(prefix="/customers", tags=["customers"])
 CustomerId = Path(min_length=1, max_length=128, pattern=ID_PATTERN)
 
 
-@router.put("/{customer_id}", response_model=CustomerOut)
+@router.put("/{customer_id}", response_model=CustomerOut, responses=documented(403))
 def put_customer(
     customer_in: CustomerIn, session: SessionDep, _: OperatorDep, customer_id: str = CustomerId
 ) -> CustomerOut:

@@ -95,7 +95,7 @@ def _identity(context: ApiContext) -> DeviceIdentity:
     return context.identity
 
 
-@router.get("", response_model=Page[DeviceOut])
+@router.get("", response_model=Page[DeviceOut], responses=documented(403))
 def list_devices(
     session: SessionDep,
     principal: PrincipalDep,
@@ -125,7 +125,9 @@ def get_device(device_id: str, session: SessionDep, principal: PrincipalDep) -> 
     return DeviceOut.of(devices.to_info(row))
 
 
-@router.get("/{device_id}/telemetry", response_model=Page[ReadingOut], responses=documented(404))
+@router.get(
+    "/{device_id}/telemetry", response_model=Page[ReadingOut], responses=documented(403, 404)
+)
 def device_telemetry(
     device_id: str,
     session: SessionDep,

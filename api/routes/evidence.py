@@ -5,18 +5,44 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
+from pydantic import BaseModel, Field
 
 from api.auth import ContextDep, PrincipalDep
 from api.deps import SessionDep
+from api.errors import documented
+from api.params import TicketId
 from fieldservice import scopes
 from fieldservice.views import evidence
 
 router = APIRouter(prefix="/tickets", tags=["tickets"])
 
 
-@router.get("/{ticket_id}/evidence")
+class MetricPanelOut(BaseModel):
+    """One metric's series, aligned with the chart's `ts`."""
+
+    name: str
+    values: list[float | None]
+    band: list[float] | None = Field(
+        description="the normal band [5th, 95th percentile] before onset, if enough readings"
+    )
+    baseline: float | None = Field(description="what the detector compared against")
+    binary: bool = Field(description="an on/off metric (only 0 and 1 seen)")
+
+
+class EvidenceOut(BaseModel):
+    ticket_id: int
+    device_id: str
+    fault_code: str
+    onset_at: float
+    detected_at: float
+    ts: list[float]
+    metrics: list[MetricPanelOut]
+    readings: int = Field(description="how many readings the window held (before thinning)")
+
+
+@router.get("/{ticket_id}/evidence", response_model=EvidenceOut, responses=documented(403, 404))
 def ticket_evidence(
-    ticket_id: int, session: SessionDep, context: ContextDep, principal: PrincipalDep
+    ticket_id: TicketId, session: SessionDep, context: ContextDep, principal: PrincipalDep
 ) -> dict[str, Any]:
     """For the desk, the ticket's technician and the appliance's owner."""
     ticket = scopes.ticket(

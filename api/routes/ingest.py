@@ -18,14 +18,14 @@ from storage import dead_letters
 router = APIRouter(tags=["ingest"])
 
 
-@router.get("/ingest/stats")
+@router.get("/ingest/stats", responses=documented(403))
 def ingest_stats(context: ContextDep, session: SessionDep, _: OperatorDep) -> dict[str, Any]:
     stats = context.ingest_stats()
     stats["dead_letters_by_reason"] = dead_letters.count_by_reason(session=session)
     return stats
 
 
-@router.get("/dead-letters", response_model=Page[DeadLetterOut])
+@router.get("/dead-letters", response_model=Page[DeadLetterOut], responses=documented(403))
 def list_dead_letters(
     session: SessionDep,
     _: OperatorDep,
@@ -43,7 +43,7 @@ def list_dead_letters(
 
 
 @router.get(
-    "/dead-letters/{letter_id}", response_model=DeadLetterDetailOut, responses=documented(404)
+    "/dead-letters/{letter_id}", response_model=DeadLetterDetailOut, responses=documented(403, 404)
 )
 def get_dead_letter(
     letter_id: Annotated[int, Path(ge=1, le=INT64_MAX)], session: SessionDep

@@ -39,7 +39,7 @@ def create_technician(
     return TechnicianOut.of(row)
 
 
-@router.get("", response_model=Page[TechnicianOut])
+@router.get("", response_model=Page[TechnicianOut], responses=documented(403))
 def list_technicians(
     session: SessionDep,
     _: OperatorDep,
@@ -67,7 +67,9 @@ def get_technician(
 
 
 @router.get(
-    "/{technician_id}/work-orders", response_model=Page[WorkOrderOut], responses=documented(404)
+    "/{technician_id}/work-orders",
+    response_model=Page[WorkOrderOut],
+    responses=documented(403, 404),
 )
 def technician_work_orders(
     technician_id: str,

@@ -6,13 +6,14 @@ from __future__ import annotations
 import time
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Path, Query, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.auth import ContextDep, OperatorDep, PrincipalDep
 from api.deps import SessionDep
-from api.errors import NotFound
-from api.pagination import MAX_LIMIT, IdCursor, page, row_id
+from api.errors import NotFound, documented
+from api.pagination import MAX_LIMIT, IdCursor, Page, page, row_id
+from api.params import ID_PATTERN, INT64_MAX
 from domain.people import Role
 from fieldservice import credentials
 from fieldservice.credentials import CredentialKind
@@ -22,14 +23,18 @@ from storage.models import AccessTokenRow
 router = APIRouter(tags=["credentials"])
 DAY_S = 86400.0
 
+RoleName = Literal["operator", "technician", "customer"]
+Subject = Annotated[str, Query(min_length=1, max_length=128, pattern=ID_PATTERN)]
+SubjectFilter = Annotated[str | None, Query(min_length=1, max_length=128, pattern=ID_PATTERN)]
+
 
 class TokenIn(BaseModel):
     """`POST /tokens`: a credential for one person in one role."""
 
     model_config = ConfigDict(extra="forbid")
 
-    role: Literal["operator", "technician", "customer"]
-    subject: str = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.:-]+$")
+    role: RoleName
+    subject: str = Field(min_length=1, max_length=128, pattern=ID_PATTERN)
     kind: Literal["api", "link"] = "api"
     ttl_days: float | None = Field(
         default=30.0, gt=0, le=3650, description="null: an API token that never expires"
@@ -71,6 +76,10 @@ class IssuedTokenOut(TokenOut):
     sign_in_url: str | None
 
 
+class RevokedOut(BaseModel):
+    revoked: int = Field(description="how many live credentials (and sessions) were revoked")
+
+
 class MeOut(BaseModel):
     role: str
     subject: str
@@ -78,7 +87,12 @@ class MeOut(BaseModel):
     credential_id: int | None
 
 
-@router.post("/tokens", status_code=status.HTTP_201_CREATED, response_model=IssuedTokenOut)
+@router.post(
+    "/tokens",
+    status_code=status.HTTP_201_CREATED,
+    response_model=IssuedTokenOut,
+    responses=documented(403, 404),
+)
 def issue_token(
     token_in: TokenIn, session: SessionDep, context: ContextDep, operator: OperatorDep
 ) -> IssuedTokenOut:
@@ -105,12 +119,12 @@ def issue_token(
     return IssuedTokenOut(**TokenOut.of(row).model_dump(), token=secret, sign_in_url=url)
 
 
-@router.get("/tokens")
+@router.get("/tokens", response_model=Page[TokenOut], responses=documented(403))
 def list_tokens(
     session: SessionDep,
     _: OperatorDep,
-    role: Literal["operator", "technician", "customer"] | None = None,
-    subject: str | None = None,
+    role: RoleName | None = None,
+    subject: SubjectFilter = None,
     kind: Literal["api", "link", "session"] | None = None,
     cursor: IdCursor = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100,
@@ -129,27 +143,28 @@ def list_tokens(
     return result
 
 
-@router.delete("/tokens/{token_id}")
-def revoke_token(token_id: int, session: SessionDep, _: OperatorDep) -> dict[str, int]:
+@router.delete("/tokens/{token_id}", response_model=RevokedOut, responses=documented(403, 404))
+def revoke_token(
+    token_id: Annotated[int, Path(ge=1, le=INT64_MAX)], session: SessionDep, _: OperatorDep
+) -> RevokedOut:
     """Revoke a credential, and every browser session signed in with it."""
     if access_tokens.get(session=session, token_id=token_id) is None:
         raise NotFound(f"credential {token_id}")
-    return {"revoked": access_tokens.revoke(session=session, token_id=token_id, now=time.time())}
+    return RevokedOut(
+        revoked=access_tokens.revoke(session=session, token_id=token_id, now=time.time())
+    )
 
 
-@router.delete("/tokens")
+@router.delete("/tokens", response_model=RevokedOut, responses=documented(403))
 def revoke_person(
-    session: SessionDep,
-    _: OperatorDep,
-    role: Literal["operator", "technician", "customer"],
-    subject: str,
-) -> dict[str, int]:
+    session: SessionDep, _: OperatorDep, role: RoleName, subject: Subject
+) -> RevokedOut:
     """Revoke everything one person holds: links, browser sessions, API tokens."""
-    return {
-        "revoked": access_tokens.revoke_all(
+    return RevokedOut(
+        revoked=access_tokens.revoke_all(
             session=session, role=role, subject=subject, now=time.time()
         )
-    }
+    )
 
 
 @router.get("/me", response_model=MeOut)

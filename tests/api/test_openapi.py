@@ -96,3 +96,35 @@ def test_the_documented_not_found_and_conflicts_are_the_ones_answered(
     assert "409" in paths["/api/v1/devices"]["post"]["responses"]
     assert "409" in paths["/api/v1/tickets/{ticket_id}/events"]["post"]["responses"]
     assert client.get("/api/v1/devices/nobody").status_code == 404
+
+
+def test_the_newer_routes_document_the_refusals_they_answer(client: httpx.Client) -> None:
+    paths = _document(client)["paths"]
+    for path, method, statuses in (
+        ("/api/v1/tokens", "post", {"403", "404"}),
+        ("/api/v1/tokens/{token_id}", "delete", {"403", "404"}),
+        ("/api/v1/tickets/{ticket_id}/evidence", "get", {"403", "404"}),
+        ("/api/v1/tickets/{ticket_id}/report", "get", {"403", "404"}),
+        ("/api/v1/tickets/{ticket_id}/report", "put", {"403", "404", "409"}),
+        ("/api/v1/tickets/{ticket_id}/windows", "get", {"403", "404"}),
+        ("/api/v1/tickets/{ticket_id}/reschedule", "post", {"403", "404", "409"}),
+        ("/api/v1/tickets/{ticket_id}/rating", "post", {"403", "404", "409"}),
+        ("/api/v1/customers/{customer_id}/consent", "put", {"403"}),
+        ("/api/v1/cohorts", "get", {"403"}),
+    ):
+        assert statuses <= set(paths[path][method]["responses"]), (method, path)
+    assert client.delete("/api/v1/tokens/999").status_code == 404
+    assert client.get("/api/v1/tickets/999/evidence").status_code == 404
+    assert client.post("/api/v1/tickets/999/rating", json={"stars": 5}).status_code == 404
+
+
+def test_a_consent_key_that_is_not_a_device_id_is_refused_as_the_document_says(
+    client: httpx.Client,
+) -> None:
+    paths = _document(client)["paths"]
+    operation = paths["/api/v1/customers/{customer_id}/consent"]["put"]
+    reference = operation["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+    body = _document(client)["components"]["schemas"][reference.rsplit("/", 1)[1]]
+    assert "pattern" in body["properties"]["monitoring"]["propertyNames"]
+    answer = client.put("/api/v1/customers/c-17/consent", json={"monitoring": {"a b": True}})
+    assert answer.status_code == 422
