@@ -12,7 +12,9 @@ over to another worker.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -56,6 +58,18 @@ DEFAULT_SCAN_EVERY_S = 300.0
 
 class DetectionStateError(ValueError):
     """An engine state this version cannot resume from."""
+
+
+@dataclass(frozen=True, slots=True)
+class ClearStatus:
+    """What the detectors say about one fault on one device right now: whether it still
+    shows (its alarm is open: the detector's own clear condition has not held), when it
+    last showed, since when it has been clear, and what the detector last said."""
+
+    present: bool
+    last_present_at: float | None
+    cleared_since: float | None
+    detail: str
 
 
 class _Device:
@@ -150,6 +164,9 @@ class DetectionEngine:
         self._pending: list[tuple[str, float, list[float]]] = []
         # Open alarms that only events feed (no per-reading detector closes them).
         self._event_open: set[tuple[str, FaultCode]] = set()
+        # Alarms that closed since the caller last took them: (device, fault, event time).
+        # Bounded: a caller that never takes them (an evaluation) must not grow it forever.
+        self.cleared: deque[tuple[str, FaultCode, float]] = deque(maxlen=100_000)
 
     # -- input ------------------------------------------------------------------------
 
@@ -173,6 +190,8 @@ class DetectionEngine:
         found: list[Anomaly] = []
         if dev.offline_stream.is_open:
             dev.offline_stream.observe(dev.heard, None)  # it is back
+            if not dev.offline_stream.is_open:
+                self.cleared.append((device_id, _OFFLINE, dev.heard))
         # The generic sensor detectors first, then the type's own (the loop is written
         # out twice: this is the hot path).
         for detector, stream, latching in dev.health_pairs:
@@ -182,9 +201,12 @@ class DetectionEngine:
                     continue
                 stream = self._stream(dev, finding.fault_code)
             if finding is not None or stream.is_open or stream.window:
+                was_open = stream.is_open
                 out = stream.observe(ts, finding, latching and detector.latched_)
                 if out is not None:
                     found.append(out)
+                elif was_open and not stream.is_open:
+                    self.cleared.append((device_id, stream.code, ts))
         if dev.sensor_range.bad_ or dev.sensor_stuck.stuck_:
             # Impossible or frozen values would mislead the physics: withhold them.
             reading = _withheld(reading, dev.sensor_range.bad_ + dev.sensor_stuck.stuck_)
@@ -195,9 +217,12 @@ class DetectionEngine:
                     continue
                 stream = self._stream(dev, finding.fault_code)
             if finding is not None or stream.is_open or stream.window:
+                was_open = stream.is_open
                 out = stream.observe(ts, finding, latching and detector.latched_)
                 if out is not None:
                     found.append(out)
+                elif was_open and not stream.is_open:
+                    self.cleared.append((device_id, stream.code, ts))
         features = dev.features
         if features is not None:
             closed = features.add(ts, metrics)
@@ -267,6 +292,30 @@ class DetectionEngine:
     @property
     def device_count(self) -> int:
         return len(self._devices)
+
+    def take_cleared(self) -> list[tuple[str, FaultCode, float]]:
+        """The alarms that closed (their fault's clear condition held) since the last call."""
+        cleared = list(self.cleared)
+        self.cleared.clear()
+        return cleared
+
+    def clear_status(self, device_id: str, code: FaultCode) -> ClearStatus | None:
+        """Whether `code` still shows on the device (None: the engine has never seen it).
+
+        A fault shows while its alarm is open: each detector keeps its finding latched
+        until its own clear condition holds (a compressor cycling again and the cabinet
+        back in its band; a freezer back at its normal), and the alarm closes only after
+        that has held for the fault's clear hold."""
+        dev = self._devices.get(device_id)
+        if dev is None:
+            return None
+        stream = dev.offline_stream if code is _OFFLINE else dev.streams.get(code)
+        if stream is None:
+            return ClearStatus(False, None, None, "the detectors never raised it")
+        if stream.is_open:
+            detail = stream.last.summary if stream.last is not None else str(code)
+            return ClearStatus(True, stream.last_present_at, None, detail)
+        return ClearStatus(False, stream.last_present_at, stream.closed_at, "cleared")
 
     def reset(self, device_id: str) -> None:
         """Forget everything about one device (its detectors raised): it learns afresh."""
@@ -376,9 +425,12 @@ class DetectionEngine:
                 continue
             finding = dev.offline.check(device_id, heard_at=heard, watermark=now)
             if finding is not None or stream.is_open or stream.window:
+                was_open = stream.is_open
                 out = stream.observe(now, finding)
                 if out is not None:
                     found.append(out)
+                elif was_open and not stream.is_open:
+                    self.cleared.append((device_id, _OFFLINE, now))
         return found
 
     def _tick_event_streams(self, now: float) -> list[Anomaly]:
@@ -391,6 +443,7 @@ class DetectionEngine:
                 found.append(out)
             if not stream.is_open:
                 self._event_open.discard(key)
+                self.cleared.append((device_id, code, now))
         return found
 
     def _score_pending(self) -> list[Anomaly]:

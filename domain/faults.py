@@ -36,3 +36,9 @@ class Severity(IntEnum):
     @property
     def label(self) -> str:
         return self.name.lower()
+
+
+# Faults that end by themselves, so one that clears before anyone visits needs no visit
+# (its ticket becomes `auto_resolved`): a device that was offline is back. A hardware fault
+# that comes and goes is intermittent and still gets its visit.
+SELF_CLEARING: frozenset[FaultCode] = frozenset({FaultCode.DEVICE_OFFLINE})

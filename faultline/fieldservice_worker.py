@@ -20,8 +20,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from detection.engine import DetectionEngine
 from domain import Reading
 from faultline.device_presence import DevicePresence
+from faultline.repair_watch import RepairWatch
 from faultline.settings import Settings
 from fieldservice import closure, cohorts, escalation, flows, households, scheduling
 from fieldservice.config import FieldServiceConfig
@@ -47,6 +49,7 @@ def config_from(settings: Settings) -> FieldServiceConfig:
         dispatch=DispatchRules(speed_kmh=settings.dispatch_speed_kmh),
         reopen_window_s=settings.reopen_window_days * 86400.0,
         closure_quiet_s=settings.closure_quiet_s,
+        closure_verify_s=settings.closure_verify_s,
         follow_up_delay_s=settings.follow_up_delay_s,
         household_hold_s=settings.household_hold_s,
         warranty_years=settings.warranty_years,
@@ -88,49 +91,6 @@ def channels_from(settings: Settings) -> dict[str, Channel]:
     return channels
 
 
-class TelemetryWatch:
-    """Notes which devices under repair verification sent readings, and when (pipeline hook).
-
-    Costs one set lookup per reading; the scheduler loop drains it into `closure.observe`.
-    """
-
-    def __init__(self) -> None:
-        self._watched: frozenset[str] = frozenset()
-        self._seen: dict[str, tuple[float, float, float]] = {}
-        self._lock = threading.Lock()
-
-    def watch(self, devices: set[str]) -> None:
-        self._watched = frozenset(devices)
-
-    def watching(self, device_id: str) -> bool:
-        return device_id in self._watched
-
-    def __call__(self, readings: Sequence[Reading]) -> None:
-        watched = self._watched
-        if not watched:
-            return
-        now = time.time()
-        with self._lock:
-            for reading in readings:
-                if reading.device_id not in watched:
-                    continue
-                known = self._seen.get(reading.device_id)
-                if known is None:
-                    self._seen[reading.device_id] = (now, reading.ts, reading.ts)
-                else:
-                    arrived, oldest, newest = known
-                    self._seen[reading.device_id] = (
-                        arrived,
-                        min(oldest, reading.ts),
-                        max(newest, reading.ts),
-                    )
-
-    def drain(self) -> dict[str, tuple[float, float, float]]:
-        with self._lock:
-            seen, self._seen = self._seen, {}
-        return seen
-
-
 class FieldServiceWorker:
     """Owns the two background loops; `start()` / `stop()` once each."""
 
@@ -148,7 +108,7 @@ class FieldServiceWorker:
         self.telemetry = telemetry
         self.config = config_from(settings)
         self.clock = clock
-        self.watch = TelemetryWatch()
+        self.watch = RepairWatch()
         self.presence = DevicePresence()
         self._cohorts_at = float("-inf")
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}"
@@ -160,8 +120,12 @@ class FieldServiceWorker:
         self.rounds = 0
 
     def observe(self, readings: Sequence[Reading]) -> None:
-        self.watch(readings)
+        """Readings stored (pipeline hook): who was heard from."""
         self.presence.observe(readings)
+
+    def after_detection(self, readings: Sequence[Reading], engine: DetectionEngine) -> None:
+        """Readings went through detection (pipeline hook): repairs under verification."""
+        self.watch(readings, engine)
 
     def start(self, *, notifications: bool = True, scheduler: bool = True) -> None:
         if notifications:
@@ -197,7 +161,7 @@ class FieldServiceWorker:
         with self.sessions.begin() as session:
             flows.observe_telemetry(session=session, seen=self.watch.drain(), now=now)
             report["closed"] = flows.verify_closures(session=session, now=now, config=self.config)
-            self.watch.watch(closure.watched_devices(session=session))
+            self.watch.watch(closure.watched_faults(session=session))
         with self.sessions.begin() as session:
             report["escalated"] = [
                 (e.ticket_id, e.milestone, e.state.value)

@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from detection.engine import DetectionEngine
 from domain import Reading
 from faultline.directory import DeviceDirectory
 from faultline.failures import is_transient
@@ -46,6 +47,7 @@ class PartitionParts:
     stats: IngestStats
     fieldservice: FieldServiceConfig
     on_readings: Callable[[Sequence[Reading]], None] | None
+    after_detection: Callable[[Sequence[Reading], DetectionEngine], None] | None
     engine_settings: dict[str, Any]
     prefix: str
     max_future_s: float
@@ -76,6 +78,7 @@ class PartitionRunner:
             engine=engine,
             fieldservice=parts.fieldservice,
             on_readings=parts.on_readings,
+            after_detection=parts.after_detection,
         )
         self._acked: int | None = None
         self.worker = IngestWorker(

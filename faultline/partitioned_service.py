@@ -71,6 +71,7 @@ class PartitionedService(Service):
             stats=self.stats,
             fieldservice=self.fieldservice.config,
             on_readings=self.fieldservice.observe,
+            after_detection=self.fieldservice.after_detection,
             engine_settings={"fleet_model": self.pipeline.engine.fleet_model},
             prefix=s.mqtt_prefix,
             max_future_s=s.ingest_max_future_s,

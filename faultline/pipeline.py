@@ -9,7 +9,8 @@ from collections.abc import Callable, Sequence
 from sqlalchemy.orm import Session, sessionmaker
 
 from detection.engine import DetectionEngine
-from domain import Anomaly, DeviceType, Reading
+from domain import Anomaly, DeviceType, FaultCode, Reading
+from domain.faults import SELF_CLEARING
 from domain.wire import DeadLetter
 from faultline.directory import DeviceDirectory
 from fieldservice import flows
@@ -43,6 +44,7 @@ class Pipeline:
         fieldservice: FieldServiceConfig | None = None,
         on_readings: Callable[[Sequence[Reading]], None] | None = None,
         after_batch: Callable[[DetectionEngine], None] | None = None,
+        after_detection: Callable[[Sequence[Reading], DetectionEngine], None] | None = None,
         dead_letter_retention: Retention | None = None,
     ) -> None:
         self.telemetry = telemetry
@@ -54,6 +56,9 @@ class Pipeline:
         self.engine = engine or DetectionEngine()
         # Told after every finished batch (the detection checkpoint is taken there).
         self.after_batch = after_batch
+        # Told once a batch's readings went through detection (closure asks the detectors
+        # whether a repaired fault has cleared).
+        self.after_detection = after_detection
         # Applied whenever dead letters are stored (the retention schedule applies it too).
         self.dead_letter_retention = dead_letter_retention
         self._registered: set[str] = set()
@@ -64,6 +69,8 @@ class Pipeline:
         self._unrecorded: list[Anomaly] = []
         # The last batch stored and detected, so a retry does not write it again.
         self._detected: Batch | None = None
+        # Self-clearing faults whose alarm closed, not yet told to field service.
+        self._cleared: list[tuple[str, FaultCode, float]] = []
 
     def __call__(self, batch: Batch) -> None:
         if self._detected is not batch:
@@ -75,16 +82,27 @@ class Pipeline:
                 if self.on_readings is not None:
                     self.on_readings(batch.readings)
             self._unrecorded.extend(self._detect(batch, unmonitored))
+            self._cleared.extend(
+                item for item in self.engine.take_cleared() if item[1] in SELF_CLEARING
+            )
+            if self.after_detection is not None and batch.readings:
+                self.after_detection(batch.readings, self.engine)
             self._detected = batch
-        if self._unrecorded or batch.dead_letters:
-            self._record(batch.dead_letters, self._unrecorded)
+        if self._unrecorded or batch.dead_letters or self._cleared:
+            self._record(batch.dead_letters, self._unrecorded, self._cleared)
             self.anomalies_seen += len(self._unrecorded)
             self._unrecorded = []
+            self._cleared = []
         self._detected = None
         if self.after_batch is not None:
             self.after_batch(self.engine)
 
-    def _record(self, letters: Sequence[DeadLetter], anomalies: list[Anomaly]) -> None:
+    def _record(
+        self,
+        letters: Sequence[DeadLetter],
+        anomalies: list[Anomaly],
+        cleared: Sequence[tuple[str, FaultCode, float]] = (),
+    ) -> None:
         with self.sessions.begin() as session:
             if letters:
                 dead_letters.add_many(
@@ -97,6 +115,15 @@ class Pipeline:
                 )
                 if created:
                     opened.append(anomaly)
+            for device_id, fault_code, _ in cleared:
+                # A fault that clears by itself before anyone visits needs no visit.
+                flows.fault_cleared(
+                    session=session,
+                    device_id=device_id,
+                    fault_code=fault_code.value,
+                    now=time.time(),
+                    config=self.fieldservice,
+                )
         # Counted once the transaction committed: a retry must not count them twice.
         self.tickets_opened += len(opened)
         for anomaly in opened:

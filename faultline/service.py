@@ -106,6 +106,7 @@ class Service:
             engine=self.checkpointer.restore(fleet_model=self._fleet_model()),
             fieldservice=self.fieldservice.config,
             on_readings=self.fieldservice.observe,
+            after_detection=self.fieldservice.after_detection,
             after_batch=self.checkpointer.after_batch,
             dead_letter_retention=self.settings.dead_letter_retention(),
         )

@@ -205,6 +205,11 @@ class Settings(BaseSettings):
         default=86400.0,
         description="after a repair, event time the fault's clear condition must hold",
     )
+    closure_verify_s: float = Field(
+        default=172800.0,
+        gt=0,
+        description="a repaired fault still showing this long after the repair reopens it",
+    )
     follow_up_delay_s: float = Field(
         default=86400.0, description="after closure, when the customer is asked to rate"
     )

@@ -18,6 +18,9 @@ class FieldServiceConfig:
     reopen_window_s: float = 14 * DAY_S
     # Telemetry-verified closure: event time the device must stay normal after a repair.
     closure_quiet_s: float = DAY_S
+    # A repair whose fault still shows this long (event time) after the first reading
+    # that followed it failed: the ticket reopens and the desk is told.
+    closure_verify_s: float = 2 * DAY_S
     # Wall-clock delay from closing a ticket to asking the customer how the visit went.
     follow_up_delay_s: float = DAY_S
     # Faults that often hit a whole home at once (a power cut, the router): hold their

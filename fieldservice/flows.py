@@ -36,6 +36,7 @@ from fieldservice.notifications import messages
 from fieldservice.work_orders import WorkOrderStatus
 from storage.models import (
     OPEN_STATUSES,
+    ClosureCheckRow,
     CustomerRow,
     DeviceRow,
     TechnicianRow,
@@ -151,16 +152,19 @@ def fault_cleared(
 
 
 def observe_telemetry(
-    *, session: Session, seen: Mapping[str, tuple[float, float, float]], now: float
+    *, session: Session, seen: Mapping[str, closure.RepairObservation], now: float
 ) -> int:
     """Readings arrived from devices under closure verification (see `closure.observe`)."""
     return closure.observe(session=session, seen=seen, now=now)
 
 
 def verify_closures(*, session: Session, now: float, config: FieldServiceConfig) -> list[int]:
-    """Close every resolved ticket whose device has stayed normal long enough; returns their ids."""
+    """Close every resolved ticket whose fault has stayed clear long enough (returns their
+    ids), and reopen those whose fault has not cleared `closure_verify_s` after the repair."""
     closed = []
     audit.lock(session=session)
+    for check in closure.failed(session=session, verify_s=config.closure_verify_s):
+        _repair_unconfirmed(session, check, now, config)
     for check in closure.passed(session=session):
         ticket = session.get(TicketRow, check.ticket_id, with_for_update=True)
         if ticket is None or ticket.status != S.RESOLVED.value:
@@ -187,6 +191,42 @@ def verify_closures(*, session: Session, now: float, config: FieldServiceConfig)
         _after_change(session, ticket, S.RESOLVED, S.CLOSED, event.id, now, config)
         closed.append(ticket.id)
     return closed
+
+
+def _repair_unconfirmed(
+    session: Session, check: ClosureCheckRow, now: float, config: FieldServiceConfig
+) -> None:
+    """The fault still shows long after the repair: reopen the ticket, tell the desk."""
+    closure.finish(
+        session=session, ticket_id=check.ticket_id, status=closure.CheckStatus.FAILED, now=now
+    )
+    ticket = session.get(TicketRow, check.ticket_id, with_for_update=True)
+    if ticket is None or ticket.status != S.RESOLVED.value:
+        return
+    assert check.watch_since is not None and check.observed_until is not None
+    hours = (check.observed_until - check.watch_since) / 3600.0
+    detail = check.clear_detail or "the fault still shows"
+    previous_technician = ticket.technician_id
+    lifecycle.apply(
+        session=session,
+        ticket=ticket,
+        target=S.OPENED,
+        actor="telemetry",
+        role=Role.SYSTEM,
+        now=now,
+        kind="reopened",
+        note=f"the fault has not cleared in {hours:.1f} h of telemetry since the repair",
+        data={"previous_technician": previous_technician, "detail": detail},
+    )
+    _on_reopened(
+        session,
+        ticket,
+        S.RESOLVED,
+        previous_technician,
+        now,
+        config,
+        reason=f"{ticket.fault_code} has not cleared in {hours:.0f} h since the repair: {detail}",
+    )
 
 
 def adopt_orphans(
@@ -289,6 +329,8 @@ def _on_reopened(
     previous_technician: str | None,
     now: float,
     config: FieldServiceConfig,
+    *,
+    reason: str | None = None,
 ) -> None:
     device = session.get(DeviceRow, ticket.device_id)
     assert device is not None
@@ -314,6 +356,7 @@ def _on_reopened(
                 "device_id": ticket.device_id,
                 "fault_code": ticket.fault_code,
                 "technician": previous_technician or "the technician",
+                "reason": reason or f"{ticket.fault_code} was found again",
             },
             config=config,
             now=now,

@@ -330,9 +330,13 @@ class ClosureCheckRow(Base):
     # watching / passed / failed
     status: Mapped[str] = mapped_column(String)
     resolved_at: Mapped[float] = mapped_column(Double)
-    # Event time: the first reading seen after the repair, and the newest since.
+    # Event time: the first reading seen after the repair; since when the fault's own
+    # clear condition has held (None while the fault still shows); the newest reading.
+    watch_since: Mapped[float | None] = mapped_column(Double)
     normal_since: Mapped[float | None] = mapped_column(Double)
     observed_until: Mapped[float | None] = mapped_column(Double)
+    # What the detector last said while the fault still showed after the repair.
+    clear_detail: Mapped[str | None] = mapped_column(String)
     quiet_s: Mapped[float] = mapped_column(Double)
     updated_at: Mapped[float] = mapped_column(Double)
 

@@ -122,33 +122,35 @@ TEMPLATES: Mapping[str, Mapping[str, tuple[str, str]]] = {
     },
     "resolved": {
         "en": (
-            "Your {appliance} has been repaired",
-            "{technician} has repaired your {appliance}. We will watch its readings for the next "
-            "{quiet_hours} hours to make sure the fix holds; you don't need to do anything.",
+            "{technician} has finished the work on your {appliance}",
+            "{technician} reports the work on your {appliance} done. We will check its readings "
+            "over the next {quiet_hours} hours and tell you once they confirm the repair; you "
+            "don't need to do anything.",
         ),
         "zh": (
-            "您的{appliance}已维修完成",
-            "技师{technician}已完成维修。接下来{quiet_hours}小时我们会持续监测设备数据，确认故障已排除，您无需任何操作。",
+            "技师{technician}已完成对您的{appliance}的检修",
+            "技师{technician}报告检修已完成。接下来{quiet_hours}小时我们会查看设备数据，"
+            "确认故障排除后再通知您，您无需任何操作。",
         ),
         "ja": (
-            "{appliance}の修理が完了しました",
-            "{technician}が{appliance}を修理しました。修理が確かなものか、今後{quiet_hours}時間"
-            "機器のデータを見守ります。お客様の操作は不要です。",
+            "{technician}が{appliance}の作業を終えました",
+            "{technician}から作業完了の報告がありました。今後{quiet_hours}時間、機器のデータで"
+            "修理を確認し、確認できしだいお知らせします。お客様の操作は不要です。",
         ),
     },
     "reopened": {
         "en": (
             "Your {appliance} still needs attention",
-            "Your {appliance} shows the same problem again ({title}). We are sending a technician "
+            "Your {appliance} still shows the problem ({title}). We are sending a technician "
             "back at no cost and will tell you when.\nMeanwhile: {advice}",
         ),
         "zh": (
             "您的{appliance}仍需检修",
-            "您的{appliance}再次出现同样的问题（{title}）。我们将免费再次安排技师上门，并会通知您时间。\n在此之前请您：{advice}",
+            "您的{appliance}仍有同样的问题（{title}）。我们将免费再次安排技师上门，并会通知您时间。\n在此之前请您：{advice}",
         ),
         "ja": (
             "{appliance}にまだ点検が必要です",
-            "{appliance}に同じ不具合が再び見られます（{title}）。無償で技術者を再度手配し、"
+            "{appliance}にまだ同じ不具合が見られます（{title}）。無償で技術者を再度手配し、"
             "日時をお知らせします。\nそれまでの間：{advice}",
         ),
     },
@@ -296,12 +298,12 @@ TEMPLATES: Mapping[str, Mapping[str, tuple[str, str]]] = {
     "repair_failed": {
         "en": (
             "Repair did not hold: ticket #{ticket_id} reopened",
-            "Device {device_id} reported {fault_code} again after {technician}'s repair; "
-            "ticket #{ticket_id} is reopened for dispatch.",
+            "Device {device_id} after {technician}'s repair: {reason}. "
+            "Ticket #{ticket_id} is reopened for dispatch.",
         ),
         "zh": (
             "维修未生效：工单 #{ticket_id} 已重开",
-            "设备 {device_id} 在技师{technician}维修后再次报告{fault_code}，"
+            "设备 {device_id} 在技师{technician}维修后：{reason}。"
             "工单 #{ticket_id} 已重新派工。",
         ),
     },

@@ -102,3 +102,49 @@ def test_registering_a_model_puts_its_detectors_on_that_models_profile_and_keeps
     )
     engine.register("w-2", washer, model="WM-unknown")
     assert engine._devices["w-2"].detectors["bearing_wear"].profile == engine.profiles[washer]
+
+
+def _fridge(ts: float, seq: int, cabinet: float, running: int) -> Reading:
+    metrics = {"cabinet_temp_c": cabinet, "setpoint_c": 4.0, "compressor_on": running}
+    return Reading("f-1", ts, seq, metrics)
+
+
+def test_a_fault_shows_until_its_own_clear_condition_holds() -> None:
+    engine = DetectionEngine()
+    code = FaultCode.FRIDGE_COMPRESSOR_FAILURE
+    assert engine.clear_status("f-1", code) is None  # never seen
+    seq, found = 0, []
+    for minute in range(6 * 60):  # the compressor stops; the cabinet warms
+        seq += 1
+        reading = _fridge(START + 60 * minute, seq, 4.0 + min(minute, 400) * 0.03, 0)
+        found += engine.process(DeviceType.FRIDGE, reading)
+    assert [a.fault_code for a in found] == [code]
+    status = engine.clear_status("f-1", code)
+    assert status is not None and status.present and "has not run" in status.detail
+    assert engine.take_cleared() == []
+    repaired_at = START + 6 * HOUR
+    for minute in range(60):  # repaired: it runs and the cabinet cools
+        seq += 1
+        engine.process(DeviceType.FRIDGE, _fridge(repaired_at + 60 * minute, seq, 8.0, 1))
+    status = engine.clear_status("f-1", code)
+    assert status is not None and not status.present
+    assert status.cleared_since == repaired_at
+    assert engine.take_cleared() == [("f-1", code, repaired_at)]
+
+
+def test_an_offline_device_coming_back_is_reported_cleared() -> None:
+    engine = DetectionEngine(scan_every_s=60.0)
+    for minute in range(120):
+        engine.process(DeviceType.FRIDGE, _fridge(START + 60 * minute, minute + 1, 4.0, minute % 3))
+        engine.advance(START + 60 * minute)
+    # Silence for six hours of fleet time (another device keeps event time moving).
+    for minute in range(120, 480):
+        other = Reading("f-2", START + 60 * minute, minute, {"cabinet_temp_c": 4.0})
+        engine.process(DeviceType.FRIDGE, other)
+        found = engine.advance(START + 60 * minute)
+        assert all(a.device_id == "f-1" for a in found)
+    status = engine.clear_status("f-1", FaultCode.DEVICE_OFFLINE)
+    assert status is not None and status.present
+    back = START + 480 * 60
+    engine.process(DeviceType.FRIDGE, _fridge(back, 500, 4.0, 1))
+    assert ("f-1", FaultCode.DEVICE_OFFLINE, back) in engine.take_cleared()

@@ -119,7 +119,9 @@ def test_operator_assigns_by_hand_and_cannot_close_without_a_reason(
     closed = anna.post(url, json={"status": "closed", "note": "customer confirmed"})
     assert closed.status_code == 200 and closed.json()["status"] == "closed"
     assert closed.json()["timeline"][-1]["actor"] == "desk-anna"
-    assert client.post("/api/v1/tickets/999/events", json={"status": "cancelled"}).status_code == 404
+    assert (
+        client.post("/api/v1/tickets/999/events", json={"status": "cancelled"}).status_code == 404
+    )
     anna.close()
     wang.close()
 

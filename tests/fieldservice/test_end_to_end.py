@@ -231,3 +231,85 @@ def test_simulated_fault_is_dispatched_repaired_verified_closed_and_followed_up(
         service.stop()
     assert cli.main(["audit", "verify", "--database-url", settings.database_url]) == 0
     assert "audit chain intact" in capsys.readouterr().out
+
+
+def test_a_dead_fridge_claimed_repaired_is_reopened_not_closed(
+    mosquitto: Mosquitto, tmp_path: Path, smtp: SmtpReceiver
+) -> None:
+    """The technician posts `resolved`, the compressor never runs again: the ticket must
+    not close as repaired; it reopens and the desk hears why."""
+    start = SCENARIO_START
+    fleet = build_fridge_fleet(
+        count=2,
+        seed=11,
+        start_ts=start,
+        faults={FAULTY: FaultSpec(FaultCode.FRIDGE_COMPRESSOR_FAILURE, start + 3 * 3600)},
+    )
+    settings = service_settings(
+        mosquitto,
+        tmp_path,
+        smtp_host="127.0.0.1",
+        smtp_port=smtp.port,
+        desk_email="desk@faultline.test",
+        closure_quiet_s=1800.0,
+        closure_verify_s=3 * 3600.0,
+        fieldservice_interval_s=0.2,
+        notify_interval_s=0.05,
+    )
+    service = start_service(settings)
+    device = Device(mosquitto, client_id="still-dead")
+    try:
+        provision(fleet.devices, base_url=service.base_url, token=TOKEN)
+        with api(service) as client:
+            _technician(client, "t-05", name="Wang Wei")
+            customer_id = fleet.device(FAULTY).customer_id
+            contact = {"name": "Li Na", "email": "li.na@example.test"}
+            assert client.put(f"/api/v1/customers/{customer_id}", json=contact).status_code == 200
+            publish(
+                readings(fleet, start_ts=start, duration_s=DAY / 2),
+                host="127.0.0.1",
+                port=mosquitto.port,
+            )
+
+            def ticket() -> dict[str, Any] | None:
+                items = client.get("/api/v1/tickets", params={"device_id": FAULTY}).json()["items"]
+                return items[0] if items else None
+
+            wait_until(lambda: (ticket() or {}).get("status") == "assigned", 30, "dispatch")
+            found = ticket()
+            assert found is not None and found["fault_code"] == "FRIDGE_COMPRESSOR_FAILURE"
+            for status in ("en_route", "on_site", "resolved"):
+                assert _event(client, found["id"], status, "t-05").status_code == 200
+            wait_until(lambda: service.fieldservice.watch.watching(FAULTY), 20, "closure watch")
+            # The same dead fridge carries on: the compressor never starts again.
+            after = [
+                r
+                for r in readings(fleet, start_ts=start + DAY / 2, duration_s=4 * 3600)
+                if r.device_id == FAULTY
+            ]
+            sent = 0
+
+            def reopened() -> bool:
+                nonlocal sent
+                if sent < len(after):
+                    chunk = after[sent : sent + 20]
+                    device.publish_many(
+                        (f"devices/{FAULTY}/telemetry", encode_reading(r)) for r in chunk
+                    )
+                    sent += len(chunk)
+                events = client.get(f"/api/v1/tickets/{found['id']}").json()["timeline"]
+                return any(event["kind"] == "reopened" for event in events)
+
+            wait_until(reopened, 60, "the failed repair to reopen the ticket")
+            final = client.get(f"/api/v1/tickets/{found['id']}").json()
+            kinds = [event["kind"] for event in final["timeline"]]
+            assert "closed" not in kinds
+            wait_until(lambda: smtp.to("desk@faultline.test"), 20, "the desk notice")
+            [desk] = [m for m in smtp.to("desk@faultline.test") if "did not hold" in m.subject]
+            assert "has not cleared" in desk.text and "Compressor" in desk.text
+            alerts = client.get("/api/v1/alerts", params={"customer_id": customer_id}).json()
+            told = {alert["kind"] for alert in alerts["items"]}
+            assert "reopened" in told and "closed" not in told
+    finally:
+        device.close()
+        service.stop()

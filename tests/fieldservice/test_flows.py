@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from domain import Anomaly, DeviceInfo, DeviceType, FaultCode, Location, Reading, Severity
 from domain.devices import CustomerTier
 from fieldservice import audit, customers, escalation, flows, households, scheduling, technicians
+from fieldservice.closure import FaultClear, RepairObservation
 from fieldservice.config import FieldServiceConfig
 from storage import devices
 from storage.models import NotificationRow, TicketRow, TicketStatus, WorkOrderRow
@@ -137,7 +138,7 @@ def test_fault_after_repair_reopens_the_ticket_and_tells_customer_and_desk(
         # Readings after the repair, not yet long enough to close.
         flows.observe_telemetry(
             session=session,
-            seen={FRIDGE: (now + 10, 1_764_020_000.0, 1_764_021_000.0)},
+            seen={FRIDGE: RepairObservation(now + 10, 1_764_020_000.0, 1_764_021_000.0)},
             now=now + 10,
         )
         assert flows.verify_closures(session=session, now=now + 11, config=CONFIG) == []
@@ -166,18 +167,22 @@ def test_repair_closes_only_after_the_quiet_period_then_follow_up_is_scheduled(
         ticket, _ = flows.handle_anomaly(session=session, anomaly=anomaly(), now=now, config=CONFIG)
         scheduling.dispatch_round(session=session, now=now, config=CONFIG)
         # Readings that arrived before the repair do not count.
-        flows.observe_telemetry(session=session, seen={FRIDGE: (now, 1e9, 1e9 + 9000)}, now=now)
+        flows.observe_telemetry(
+            session=session, seen={FRIDGE: RepairObservation(now, 1e9, 1e9 + 9000)}, now=now
+        )
         _walk_to_resolved(session, ticket.id, now)
         flows.observe_telemetry(
-            session=session, seen={FRIDGE: (now - 5, 1e9, 1e9 + 9000)}, now=now + 3
+            session=session, seen={FRIDGE: RepairObservation(now - 5, 1e9, 1e9 + 9000)}, now=now + 3
         )
         assert flows.verify_closures(session=session, now=now + 4, config=CONFIG) == []
         flows.observe_telemetry(
-            session=session, seen={FRIDGE: (now + 5, 2e9, 2e9 + 1800)}, now=now + 5
+            session=session, seen={FRIDGE: RepairObservation(now + 5, 2e9, 2e9 + 1800)}, now=now + 5
         )
         assert flows.verify_closures(session=session, now=now + 6, config=CONFIG) == []
         flows.observe_telemetry(
-            session=session, seen={FRIDGE: (now + 7, 2e9 + 1800, 2e9 + 3600)}, now=now + 7
+            session=session,
+            seen={FRIDGE: RepairObservation(now + 7, 2e9 + 1800, 2e9 + 3600)},
+            now=now + 7,
         )
         assert flows.verify_closures(session=session, now=now + 8, config=CONFIG) == [ticket.id]
         assert ticket.status == TicketStatus.CLOSED
@@ -188,6 +193,95 @@ def test_repair_closes_only_after_the_quiet_period_then_follow_up_is_scheduled(
             session=session, anomaly=anomaly(detected_at=2e9 + 7200), now=now + 100, config=CONFIG
         )
         assert reopened and again.id == ticket.id and again.status == TicketStatus.OPENED
+
+
+def _still_failing(oldest: float, newest: float, arrived: float) -> RepairObservation:
+    """Readings whose compressor-failure alarm still shows at the newest of them."""
+    detail = "Compressor has not run for 900 min while the cabinet warmed to 17.0 °C"
+    clear = FaultClear(last_present_at=newest, cleared_since=None, detail=detail)
+    return RepairObservation(arrived, oldest, newest, {"FRIDGE_COMPRESSOR_FAILURE": clear})
+
+
+def test_a_claimed_repair_the_telemetry_contradicts_reopens_and_is_never_confirmed(
+    session_factory: sessionmaker[Session], anomaly: MakeAnomaly
+) -> None:
+    now, t0 = time.time(), 2e9
+    found = anomaly(FaultCode.FRIDGE_COMPRESSOR_FAILURE, Severity.CRITICAL)
+    with session_factory.begin() as session:
+        _customer(session)
+        _technician(session)
+        ticket, _ = flows.handle_anomaly(session=session, anomaly=found, now=now, config=CONFIG)
+        scheduling.dispatch_round(session=session, now=now, config=CONFIG)
+        _walk_to_resolved(session, ticket.id, now)
+        resolved = _messages(session, audience="customer", kind="resolved")[0]
+        assert "repaired" not in resolved.subject and "confirm" in resolved.body
+        # The device reports for longer than the quiet period, the alarm still latched:
+        # far past the day that used to close it "device normal".
+        for hour in range(1, 48):
+            seen = _still_failing(t0 + (hour - 1) * 3600, t0 + hour * 3600, now + 10)
+            flows.observe_telemetry(session=session, seen={FRIDGE: seen}, now=now + 10 + hour)
+            assert flows.verify_closures(session=session, now=now + 10 + hour, config=CONFIG) == []
+            assert ticket.status == TicketStatus.RESOLVED
+        seen = _still_failing(t0 + 47 * 3600, t0 + 48 * 3600, now + 10)
+        flows.observe_telemetry(session=session, seen={FRIDGE: seen}, now=now + 60)
+        assert flows.verify_closures(session=session, now=now + 60, config=CONFIG) == []
+        assert ticket.status == TicketStatus.OPENED and ticket.technician_id is None
+        kinds = [m.kind for m in _messages(session, audience="customer")]
+        assert "closed" not in kinds and kinds[-1] == "reopened"
+        [desk] = _messages(session, audience="desk", kind="repair_failed")
+        assert "has not cleared in 48 h" in desk.body and "Compressor has not run" in desk.body
+        assert audit.verify(session=session).ok
+
+
+def test_a_repair_is_confirmed_once_the_fault_has_stayed_clear_for_the_quiet_period(
+    session_factory: sessionmaker[Session], anomaly: MakeAnomaly
+) -> None:
+    now, t0 = time.time(), 2e9
+    found = anomaly(FaultCode.FRIDGE_COMPRESSOR_FAILURE, Severity.CRITICAL)
+    code = "FRIDGE_COMPRESSOR_FAILURE"
+    with session_factory.begin() as session:
+        _customer(session)
+        _technician(session)
+        ticket, _ = flows.handle_anomaly(session=session, anomaly=found, now=now, config=CONFIG)
+        scheduling.dispatch_round(session=session, now=now, config=CONFIG)
+        _walk_to_resolved(session, ticket.id, now)
+        # Still showing for the first 20 minutes after the repair (the cabinet cooling down),
+        # then clear: the quiet hour counts from the clearing, not from the repair.
+        flows.observe_telemetry(
+            session=session, seen={FRIDGE: _still_failing(t0, t0 + 1200, now + 5)}, now=now + 5
+        )
+        clear = FaultClear(last_present_at=t0 + 1200, cleared_since=t0 + 1260)
+        seen = RepairObservation(now + 6, t0 + 1260, t0 + 3600, {code: clear})
+        flows.observe_telemetry(session=session, seen={FRIDGE: seen}, now=now + 6)
+        assert flows.verify_closures(session=session, now=now + 7, config=CONFIG) == []
+        seen = RepairObservation(now + 8, t0 + 3660, t0 + 4860, {code: clear})
+        flows.observe_telemetry(session=session, seen={FRIDGE: seen}, now=now + 8)
+        assert flows.verify_closures(session=session, now=now + 9, config=CONFIG) == [ticket.id]
+        assert ticket.status == TicketStatus.CLOSED
+        assert "closed" in [m.kind for m in _messages(session, audience="customer")]
+
+
+def test_a_device_back_online_before_any_visit_auto_resolves_its_ticket(
+    session_factory: sessionmaker[Session], anomaly: MakeAnomaly
+) -> None:
+    now = time.time()
+    with session_factory.begin() as session:
+        _customer(session)
+        ticket, _ = flows.handle_anomaly(
+            session=session,
+            anomaly=anomaly(FaultCode.DEVICE_OFFLINE, Severity.MEDIUM),
+            now=now,
+            config=CONFIG,
+        )
+        cleared = flows.fault_cleared(
+            session=session,
+            device_id=FRIDGE,
+            fault_code="DEVICE_OFFLINE",
+            now=now + 5,
+            config=CONFIG,
+        )
+        assert cleared is not None and cleared.id == ticket.id
+        assert ticket.status == TicketStatus.AUTO_RESOLVED
 
 
 def test_appliances_of_one_home_going_offline_together_get_one_notice_and_no_dispatch(

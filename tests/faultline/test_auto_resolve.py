@@ -1,0 +1,88 @@
+"""A fault that clears by itself before anyone visits (a device back online) needs no
+visit: the pipeline tells field service, and the ticket becomes `auto_resolved`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from detection.engine import DetectionEngine
+from domain import DeviceInfo, DeviceType, Location, Reading
+from faultline.directory import DeviceDirectory
+from faultline.pipeline import Pipeline
+from ingest.messages import Batch
+from storage import devices
+from storage.database import make_engine, make_session_factory, migrate
+from storage.embedded_telemetry import EmbeddedTelemetryStore
+from storage.models import TicketRow
+from tests.clock import SCENARIO_START
+
+FRIDGES = ("fridge-0001", "fridge-0002")
+
+
+@pytest.fixture
+def sessions(tmp_path: Path) -> Iterator[sessionmaker[Session]]:
+    engine = make_engine(f"sqlite:///{tmp_path / 'faultline.db'}")
+    migrate(engine)
+    factory = make_session_factory(engine)
+    with factory.begin() as session:
+        for device_id in FRIDGES:
+            devices.create(
+                session=session,
+                device_in=DeviceInfo(
+                    device_id=device_id,
+                    type=DeviceType.FRIDGE,
+                    model="FR-300",
+                    customer_id=f"c-{device_id}",
+                    location=Location(lat=31.23, lon=121.47),
+                ),
+            )
+    yield factory
+    engine.dispose()
+
+
+def _reading(device_id: str, minute: int) -> Reading:
+    cabinet = 3.8 + 0.1 * (minute * 7 % 5)  # a live sensor, never frozen
+    metrics = {"cabinet_temp_c": cabinet, "setpoint_c": 4.0, "compressor_on": int(minute % 3 == 0)}
+    return Reading(device_id, SCENARIO_START + 60 * minute, minute + 1, metrics)
+
+
+def test_a_device_back_online_before_any_visit_auto_resolves_its_offline_ticket(
+    sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    telemetry = EmbeddedTelemetryStore(tmp_path / "telemetry.db")
+    pipeline = Pipeline(
+        telemetry=telemetry,
+        sessions=sessions,
+        directory=DeviceDirectory(sessions),
+        engine=DetectionEngine(scan_every_s=60.0),
+    )
+
+    def ticket() -> TicketRow | None:
+        with sessions() as session:
+            offline = select(TicketRow).where(TicketRow.fault_code == "DEVICE_OFFLINE")
+            return session.scalars(offline).first()
+
+    try:
+        for minute in range(0, 8 * 60, 10):
+            # fridge-0002 goes silent for six hours from the second hour on.
+            silent = 120 <= minute < 480
+            batch = [
+                _reading(d, m)
+                for m in range(minute, minute + 10)
+                for d in FRIDGES
+                if not (silent and d == "fridge-0002")
+            ]
+            pipeline(Batch(readings=batch))
+        opened = ticket()
+        assert opened is not None and opened.device_id == "fridge-0002"
+        assert opened.status == "opened"
+        pipeline(Batch(readings=[_reading(d, 480) for d in FRIDGES]))
+        back = ticket()
+        assert back is not None and back.status == "auto_resolved"
+    finally:
+        telemetry.close()
