@@ -140,7 +140,9 @@ class OverheatDetector(_Detector):
         design = reading.get("design_capacity_mah")
         if temp is None or current is None:
             return None
-        rate = current / (design / 1000.0) if design else current / p.default_capacity_ah
+        # A design capacity under 1 mAh is no battery's (a corrupt field): use the default.
+        capacity_ah = design / 1000.0 if design is not None and design >= 1.0 else None
+        rate = current / (capacity_ah or p.default_capacity_ah)
         if self.last_ts_ is None or self.ambient_ is None or self.first_ts_ is None:
             self.first_ts_ = self.last_ts_ = self.calm_at_ = ts
             self.ambient_ = temp
@@ -404,7 +406,7 @@ class WearDetector(_Detector):
         fcc = reading.get("full_charge_capacity_mah")
         design = reading.get("design_capacity_mah")
         cycles = reading.get("cycle_count")
-        if fcc is None or design is None or design <= 0 or fcc <= 0:
+        if fcc is None or design is None or design < 1.0 or fcc <= 0:
             return None
         self.last_ts_ = ts
         replaced = (

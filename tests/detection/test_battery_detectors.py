@@ -13,11 +13,12 @@ import pytest
 
 import detection.battery
 from detection.battery import BATTERY_DETECTORS, OverheatDetector, WearDetector
+from detection.engine import DetectionEngine
 from detection.catalog import CATALOG
 from detection.profiles import BatteryProfile, FridgeProfile
 from device_sim.battery import METRICS, BatteryBank, BatteryUnit
 from device_sim.faults import FaultSpec
-from domain import Anomaly, FaultCode, Reading, Severity
+from domain import Anomaly, DeviceType, FaultCode, Reading, Severity
 from tests.detection.conftest import states_with_late_and_repeated
 
 HOUR = 3600.0
@@ -443,3 +444,28 @@ def test_docstring_examples_hold() -> None:
     result = doctest.testmod(detection.battery, raise_on_error=False)
     assert result.attempted > 0
     assert result.failed == 0
+
+
+def test_extreme_finite_values_never_raise() -> None:
+    """Values the edge lets through (|x| <= 1e12, subnormals) are judged, never divided by
+    zero: a design capacity of 5e-324 mAh once made the C-rate divide by 0.0."""
+    engine = DetectionEngine()
+    extremes = (5e-324, -5e-324, 1e-300, 0.0, 1.0, -1e12, 1e12)
+    seq = 0
+    for design in extremes:
+        for current in extremes:
+            for temp in extremes:
+                seq += 1
+                metrics = {
+                    "design_capacity_mah": design,
+                    "full_charge_capacity_mah": design,
+                    "current_a": current,
+                    "temp_c": temp,
+                    "voltage_v": current,
+                    "cycle_count": abs(temp),
+                    "state_of_charge": 50.0,
+                }
+                engine.process(
+                    DeviceType.BATTERY_PACK, Reading("b-1", 1e9 + 60 * seq, seq, metrics)
+                )
+    assert engine.device_count == 1
