@@ -13,8 +13,8 @@ import pytest
 
 import detection.battery
 from detection.battery import BATTERY_DETECTORS, OverheatDetector, WearDetector
-from detection.engine import DetectionEngine
 from detection.catalog import CATALOG
+from detection.engine import DetectionEngine
 from detection.profiles import BatteryProfile, FridgeProfile
 from device_sim.battery import METRICS, BatteryBank, BatteryUnit
 from device_sim.faults import FaultSpec
