@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from domain import DeviceType, FaultCode, Severity
+from domain.fault_texts import fault_advice, fault_title
 
 ANY_SKILL = "any"
 
@@ -51,7 +52,7 @@ _BATTERY = DeviceType.BATTERY_PACK.value
 _ENTRIES = (
     CatalogEntry(
         FaultCode.FRIDGE_TEMP_DRIFT,
-        "Fridge losing cooling capacity",
+        fault_title(FaultCode.FRIDGE_TEMP_DRIFT),
         "Cooling capacity is falling: the compressor runs almost continuously yet the cabinet "
         "warms. Most often a slow refrigerant leak (corroded evaporator or a cracked joint "
         "at the drier), less often a partly blocked capillary or an iced-up evaporator.",
@@ -63,13 +64,11 @@ _ENTRIES = (
         _FRIDGE,
         120,
         Severity.HIGH,
-        "Your fridge is struggling to stay cold. Keep the door closed as much as you can, "
-        "move medicines and fresh meat or fish to the coldest shelf or a cool box, and "
-        "leave space around the back of the fridge for air to flow.",
+        fault_advice(FaultCode.FRIDGE_TEMP_DRIFT),
     ),
     CatalogEntry(
         FaultCode.FRIDGE_COMPRESSOR_FAILURE,
-        "Fridge compressor not running",
+        fault_title(FaultCode.FRIDGE_COMPRESSOR_FAILURE),
         "The compressor has stopped starting although the cabinet is warming: failed start "
         "relay or PTC starter, failed overload protector, open or shorted motor winding, "
         "or a fault on the inverter board driving it.",
@@ -88,13 +87,11 @@ _ENTRIES = (
         _FRIDGE,
         150,
         Severity.CRITICAL,
-        "Your fridge has stopped cooling. Keep the doors shut: food stays safe for about four "
-        "hours in the fridge and a day in a full freezer. Move medicines and perishables to "
-        "a cool box with ice if you can. A technician is on the way.",
+        fault_advice(FaultCode.FRIDGE_COMPRESSOR_FAILURE),
     ),
     CatalogEntry(
         FaultCode.FRIDGE_DOOR_SEAL_LEAK,
-        "Fridge door seal leaking",
+        fault_title(FaultCode.FRIDGE_DOOR_SEAL_LEAK),
         "Warm, humid kitchen air is getting in: a torn, hardened or twisted door gasket, a "
         "door that sags on its hinge, or the fridge no longer standing level.",
         "Inspect the gasket with the paper-slip test all round; reseat or replace the "
@@ -103,12 +100,11 @@ _ENTRIES = (
         _FRIDGE,
         45,
         Severity.MEDIUM,
-        "Please check the fridge door closes fully and nothing is blocking it. Until the "
-        "seal is replaced, avoid opening it more than needed.",
+        fault_advice(FaultCode.FRIDGE_DOOR_SEAL_LEAK),
     ),
     CatalogEntry(
         FaultCode.WASHER_IMBALANCE,
-        "Washer drum out of balance",
+        fault_title(FaultCode.WASHER_IMBALANCE),
         "Excessive vibration at spin, hardest as the drum spins up through the tub's "
         "resonance, with spins aborted and retried: worn or broken shock absorbers or "
         "suspension springs, a loose counterweight, or transit bolts left in on a new "
@@ -119,12 +115,11 @@ _ENTRIES = (
         _WASHER,
         60,
         Severity.MEDIUM,
-        "Your washing machine is shaking more than it should when it spins. Avoid very "
-        "small or single heavy loads (one blanket) until it is checked.",
+        fault_advice(FaultCode.WASHER_IMBALANCE),
     ),
     CatalogEntry(
         FaultCode.WASHER_DRAIN_BLOCKED,
-        "Washer not draining",
+        fault_title(FaultCode.WASHER_DRAIN_BLOCKED),
         "Water is not pumped out in time: a blocked drain filter or hose (coins, hair "
         "clips), a kinked outlet hose, or a failed drain pump.",
         "Clear the pump filter and sump hose, check the outlet hose and standpipe; test the "
@@ -133,13 +128,11 @@ _ENTRIES = (
         _WASHER,
         45,
         Severity.MEDIUM,
-        "Your washing machine is having trouble draining. Do not start another wash, and "
-        "if it has stopped with water inside, keep the door shut. If you are comfortable "
-        "doing so, drain it into a tray and clean the small filter behind the front flap.",
+        fault_advice(FaultCode.WASHER_DRAIN_BLOCKED),
     ),
     CatalogEntry(
         FaultCode.WASHER_BEARING_WEAR,
-        "Washer drum bearings wearing",
+        fault_title(FaultCode.WASHER_BEARING_WEAR),
         "Rising vibration and motor current at speed: worn drum bearings, usually after "
         "the bearing seal let water in.",
         "Confirm by rumble and drum play; replace both drum bearings and the seal (or the "
@@ -148,12 +141,11 @@ _ENTRIES = (
         _WASHER,
         180,
         Severity.MEDIUM,
-        "Your washing machine's drum bearings are wearing out. It can still be used for "
-        "now; a technician will replace them before they fail.",
+        fault_advice(FaultCode.WASHER_BEARING_WEAR),
     ),
     CatalogEntry(
         FaultCode.AC_REFRIGERANT_LOW,
-        "Air conditioner low on refrigerant",
+        fault_title(FaultCode.AC_REFRIGERANT_LOW),
         "The unit delivers less cooling per watt than it normally does in the same conditions "
         "(outdoor and room air, compressor power, fan speed): the supply air is not as cold "
         "as it should be and the compressor runs longer. Most often a slow refrigerant leak "
@@ -165,12 +157,11 @@ _ENTRIES = (
         _AC,
         120,
         Severity.HIGH,
-        "Your air conditioner is cooling less well than it should. It is safe to keep using "
-        "it; a technician will find and fix the leak.",
+        fault_advice(FaultCode.AC_REFRIGERANT_LOW),
     ),
     CatalogEntry(
         FaultCode.AC_FILTER_CLOGGED,
-        "Air conditioner filter clogged",
+        fault_title(FaultCode.AC_FILTER_CLOGGED),
         "Pressure drop across the filter, for the fan speed, is far above normal or climbing "
         "much faster than dust normally loads it (renovation dust, pet hair): the filter "
         "needs cleaning, or the indoor coil is fouled. Less air makes the coil cool less.",
@@ -179,12 +170,11 @@ _ENTRIES = (
         _AC,
         30,
         Severity.LOW,
-        "Your air conditioner's filter needs cleaning. You can rinse it under the tap and "
-        "let it dry before refitting; we will check it at the next visit.",
+        fault_advice(FaultCode.AC_FILTER_CLOGGED),
     ),
     CatalogEntry(
         FaultCode.BATTERY_WEAR,
-        "Battery pack nearing end of life",
+        fault_title(FaultCode.BATTERY_WEAR),
         "Full-charge capacity has faded towards the end-of-life threshold (typically 70-80 % "
         "of design capacity) through cycle and calendar ageing, or one weak cell is fading "
         "far faster than the rest and limits the whole series pack.",
@@ -194,12 +184,11 @@ _ENTRIES = (
         _BATTERY,
         60,
         Severity.MEDIUM,
-        "Your battery holds less charge than it used to and will need replacing soon. It is "
-        "safe to keep using; we will contact you to arrange the replacement.",
+        fault_advice(FaultCode.BATTERY_WEAR),
     ),
     CatalogEntry(
         FaultCode.BATTERY_OVERHEAT,
-        "Battery pack overheating",
+        fault_title(FaultCode.BATTERY_OVERHEAT),
         "Cell temperature is abnormally high for the current drawn: an internal short, a "
         "failing cell, a blocked vent or a failed cooling fan.",
         "Isolate the pack; inspect cooling and vents; measure cell voltages and internal "
@@ -208,12 +197,11 @@ _ENTRIES = (
         _BATTERY,
         90,
         Severity.CRITICAL,
-        "Your battery is running hot. Please stop charging it, unplug it if it is safe to "
-        "do so, and keep it away from anything flammable. A technician is on the way.",
+        fault_advice(FaultCode.BATTERY_OVERHEAT),
     ),
     CatalogEntry(
         FaultCode.SENSOR_STUCK,
-        "Sensor reading stuck",
+        fault_title(FaultCode.SENSOR_STUCK),
         "A sensor has reported the same value for far longer than physics allows: a failed "
         "sensor, a broken wire or connector, or a frozen controller input.",
         "Compare against a reference probe; check the connector and harness; replace the sensor.",
@@ -221,12 +209,11 @@ _ENTRIES = (
         ANY_SKILL,
         40,
         Severity.MEDIUM,
-        "One of your appliance's sensors seems to have stopped working. The appliance may "
-        "keep running normally; a technician will replace the sensor.",
+        fault_advice(FaultCode.SENSOR_STUCK),
     ),
     CatalogEntry(
         FaultCode.SENSOR_OUT_OF_RANGE,
-        "Sensor reading out of range",
+        fault_title(FaultCode.SENSOR_OUT_OF_RANGE),
         "A sensor reports a value outside its physical range: an open or shorted sensor or "
         "wiring, or a corrupted calibration.",
         "Measure the sensor resistance/voltage against its table; repair the harness or "
@@ -235,12 +222,11 @@ _ENTRIES = (
         ANY_SKILL,
         40,
         Severity.MEDIUM,
-        "One of your appliance's sensors is giving impossible readings. We will check it; "
-        "in the meantime the appliance may behave oddly.",
+        fault_advice(FaultCode.SENSOR_OUT_OF_RANGE),
     ),
     CatalogEntry(
         FaultCode.DEVICE_OFFLINE,
-        "Appliance offline",
+        fault_title(FaultCode.DEVICE_OFFLINE),
         "The appliance has stopped reporting: power cut or tripped breaker, Wi-Fi change, "
         "or a failed connectivity module.",
         "Ask the customer to check power and Wi-Fi; if the appliance is powered and the "
@@ -249,12 +235,11 @@ _ENTRIES = (
         ANY_SKILL,
         30,
         Severity.LOW,
-        "We have lost contact with your appliance. Please check it has power and that your "
-        "Wi-Fi is working; if it is running normally there is nothing else to do.",
+        fault_advice(FaultCode.DEVICE_OFFLINE),
     ),
     CatalogEntry(
         FaultCode.APPLIANCE_ERROR_CODE,
-        "Appliance reported an error code",
+        fault_title(FaultCode.APPLIANCE_ERROR_CODE),
         "The appliance's own controller raised an error code; the service manual's table "
         "for the code gives the likely component.",
         "Look the code up in the model's service manual, run its self-test, and replace "
@@ -263,12 +248,11 @@ _ENTRIES = (
         ANY_SKILL,
         60,
         Severity.MEDIUM,
-        "Your appliance has reported a fault code. We are looking into it and will be in "
-        "touch if a visit is needed.",
+        fault_advice(FaultCode.APPLIANCE_ERROR_CODE),
     ),
     CatalogEntry(
         FaultCode.UNCLASSIFIED_ANOMALY,
-        "Unusual behaviour, not yet diagnosed",
+        fault_title(FaultCode.UNCLASSIFIED_ANOMALY),
         "The telemetry departs from this appliance's normal pattern in a way that matches no "
         "known fault signature.",
         "Review the evidence remotely first; if it persists, visit with the standard kit "
@@ -277,8 +261,7 @@ _ENTRIES = (
         ANY_SKILL,
         60,
         Severity.LOW,
-        "We have noticed something unusual in how your appliance is running. There is "
-        "nothing you need to do; we will contact you if it needs attention.",
+        fault_advice(FaultCode.UNCLASSIFIED_ANOMALY),
     ),
 )
 
