@@ -181,6 +181,7 @@ class DetectionEngine:
             return []  # late or repeated: event time has moved past it
         metrics = reading.metrics
         dev.last_ts = ts
+        dev.offline.heard(ts)
         watermark = self._watermark
         if ts > watermark.value:
             watermark.ahead[device_id] = ts

@@ -4,13 +4,15 @@ The fleet watermark is the event time the fleet as a whole has reached: the k-th
 "last reading" across devices, so one device whose clock runs ahead cannot drag it into
 the future (and mark every other device offline). A device is offline once the
 watermark has moved past the moment it was last heard by more than its profile's
-`offline_after_s`, or sooner after its MQTT last will (`offline` status). It clears on the
-device's next reading.
+`offline_after_s` and several of its own typical intervals between readings (a daily
+reporter is not offline after half an hour), or sooner after its MQTT last will
+(`offline` status). It clears on the device's next reading.
 """
 
 from __future__ import annotations
 
 import heapq
+import statistics
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
@@ -74,11 +76,20 @@ class OfflineDetector:
 
     >>> from detection.profiles.health import HealthProfile
     >>> detector = OfflineDetector(HealthProfile(metrics=(), offline_after_s=1800))
+    >>> for ts in (880.0, 940.0, 1000.0):  # a reading a minute
+    ...     detector.heard(ts)
     >>> detector.check("d", heard_at=1000.0, watermark=2000.0) is None
     True
     >>> a = detector.check("d", heard_at=1000.0, watermark=3000.0)
     >>> a.fault_code.value, a.onset_at, a.evidence["silent_for_min"]
     ('DEVICE_OFFLINE', 1000.0, 33.3)
+    >>> daily = OfflineDetector(HealthProfile(metrics=(), offline_after_s=1800))
+    >>> for day in range(3):  # a reading a day: silent for a day is its normal
+    ...     daily.heard(86400.0 * day)
+    >>> daily.check("d", heard_at=172800.0, watermark=172800.0 + 86400.0) is None
+    True
+    >>> daily.check("d", heard_at=172800.0, watermark=172800.0 + 4 * 86400.0) is not None
+    True
     """
 
     fault_code: ClassVar[FaultCode] = FaultCode.DEVICE_OFFLINE
@@ -89,7 +100,33 @@ class OfflineDetector:
         # The broker delivered the device's last will when it was last heard at this
         # time; a reading heard later supersedes it.
         self.will_at_: float | None = None
-        self.min_limit = min(profile.offline_after_s, profile.offline_will_grace_s)
+        self.last_ts_: float | None = None  # the device's newest reading
+        self.intervals_: list[float] = []  # its last intervals between readings
+        self.silence_limit = float("inf")  # no verdict before a cadence is known
+        self.min_limit = min(self.silence_limit, profile.offline_will_grace_s)
+
+    def heard(self, ts: float) -> None:
+        """A reading at event time `ts`: learn the device's cadence."""
+        last = self.last_ts_
+        if last is not None and ts <= last:
+            return
+        self.last_ts_ = ts
+        if last is None:
+            return
+        intervals = self.intervals_
+        intervals.append(ts - last)
+        if len(intervals) > self.profile.offline_cadence_window:
+            del intervals[0]
+        self._limits()
+
+    def _limits(self) -> None:
+        p = self.profile
+        if len(self.intervals_) < p.offline_min_intervals:
+            self.silence_limit = float("inf")
+        else:
+            typical = statistics.median(self.intervals_)
+            self.silence_limit = max(p.offline_after_s, p.offline_cadence_factor * typical)
+        self.min_limit = min(self.silence_limit, p.offline_will_grace_s)
 
     def status(self, online: bool, *, heard_at: float) -> None:
         self.will_at_ = None if online else heard_at
@@ -99,7 +136,7 @@ class OfflineDetector:
         p = self.profile
         silent = watermark - heard_at
         will = self.will_at_ is not None and heard_at <= self.will_at_
-        limit = p.offline_will_grace_s if will else p.offline_after_s
+        limit = p.offline_will_grace_s if will else self.silence_limit
         if silent <= limit:
             return None
         return Anomaly(
@@ -128,10 +165,13 @@ class OfflineDetector:
         )
 
     def state(self) -> dict[str, Any]:
-        return {"will_at": self.will_at_}
+        return {"will_at": self.will_at_, "last_ts": self.last_ts_, "intervals": self.intervals_}
 
     @classmethod
     def from_state(cls, profile: HealthProfile, state: Mapping[str, Any]) -> OfflineDetector:
         detector = cls(profile)
         detector.will_at_ = state.get("will_at")
+        detector.last_ts_ = state.get("last_ts")
+        detector.intervals_ = [float(x) for x in state.get("intervals", [])]
+        detector._limits()
         return detector

@@ -40,8 +40,15 @@ class HealthProfile:
     """The generic, type-wide facts the sensor, offline and fleet detectors use."""
 
     metrics: tuple[MetricSpec, ...]
-    # Offline: the device's last reading lags the fleet's event time by more than this.
+    # Offline: the device's last reading lags the fleet's event time by more than this,
+    # and by more than `offline_cadence_factor` times the device's own typical interval
+    # between readings (the median of its last `offline_cadence_window`), so a device that
+    # reports daily is not offline after half an hour. No verdict before it has shown a
+    # cadence (`offline_min_intervals` intervals).
     offline_after_s: float = 30 * MINUTE_S
+    offline_cadence_factor: float = 3.5
+    offline_cadence_window: int = 9
+    offline_min_intervals: int = 2
     # ...or it left a last will ("offline" status) and has been silent this long.
     offline_will_grace_s: float = 10 * MINUTE_S
     # Readings further apart than this break a stuck run (unwatched time proves nothing).
