@@ -24,6 +24,7 @@ from api.routes import (
     cohorts,
     consent,
     customers,
+    device_models,
     devices,
     evidence,
     ingest,
@@ -77,6 +78,7 @@ def create_app(context: ApiContext) -> FastAPI:
         visits,
         job_reports,
         cohorts,
+        device_models,
     ):
         v1.include_router(module.router)
     app.include_router(v1)

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.identity import DeviceIdentity
+from domain.device_models import DeviceModelSpec
 from domain.devices import DeviceType
 from fieldservice.config import FieldServiceConfig
 from storage.telemetry import TelemetryStore
@@ -28,3 +29,5 @@ class ApiContext:
     max_body_bytes: int = 1 << 20
     # Devices' broker credentials (None: device identity is off).
     identity: DeviceIdentity | None = None
+    # Why a device-model catalog entry cannot apply to its type (None: it can).
+    model_spec_error: Callable[[DeviceModelSpec], str | None] = lambda _spec: None

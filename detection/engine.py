@@ -13,7 +13,7 @@ over to another worker.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,12 +26,14 @@ from detection.error_codes import ErrorCodeDetector
 from detection.fleet_model import FleetModel, HourlyFeatures
 from detection.fridge import FRIDGE_DETECTORS
 from detection.hygiene import AlarmPolicy, AlarmStream, policy_for
+from detection.model_catalog import SpecError, model_health, model_profile
 from detection.offline import FleetWatermark, OfflineDetector
 from detection.profiles.error_codes import ERROR_CODES, ErrorCode
 from detection.profiles.health import HEALTH_PROFILES, HealthProfile
 from detection.sensor import OutOfRangeDetector, StuckSensorDetector
 from detection.washer import WASHER_DETECTORS
 from domain import Anomaly, DeviceType, FaultCode, Reading
+from domain.device_models import DeviceModelSpec
 from domain.wire import ApplianceEvent
 
 STATE_VERSION = 2
@@ -150,6 +152,10 @@ class DetectionEngine:
         }
         self.model_profiles.update(model_profiles or {})
         self.health: dict[DeviceType, HealthProfile] = {**HEALTH_PROFILES, **(health or {})}
+        # Per device model, from the device-model catalog (`set_model_specs`).
+        self.model_health: dict[str, HealthProfile] = {}
+        self._builtin_profiles = dict(self.model_profiles)
+        self._catalog_models: set[str] = set()
         self.policies: dict[FaultCode, AlarmPolicy] = dict(policies or {})
         self.error_codes: dict[DeviceType, Mapping[str, ErrorCode]] = {
             **ERROR_CODES,
@@ -261,10 +267,43 @@ class DetectionEngine:
         dev = self._device(device_id, device_type)
         if dev.group == model:
             return
-        before = self._profile(device_type, dev.group)
+        before = self._profile(device_type, dev.group), self._health(device_type, dev.group)
         dev.group = model
-        if self._profile(device_type, model) is not before:
+        after = self._profile(device_type, model), self._health(device_type, model)
+        if after[0] is not before[0] or after[1] is not before[1]:
             self._devices[device_id] = self._build(device_type, self._device_state(dev))
+
+    def set_model_specs(self, specs: Iterable[DeviceModelSpec]) -> list[str]:
+        """The whole device-model catalog: judge each model's devices on its entry from
+        now on (rebuilt from their state, so nothing learned is lost); models no longer in
+        it go back to their type's profiles. An entry that cannot apply to its type is
+        skipped; returns the errors, one line each."""
+        errors = []
+        changed = set(self.model_health) | set(self._catalog_models)
+        self.model_health = {}
+        self.model_profiles = dict(self._builtin_profiles)
+        self._catalog_models = set()
+        for spec in specs:
+            detector_set = DETECTOR_SETS.get(spec.type)
+            try:
+                health = model_health(spec, self.health[spec.type])
+                profile = (
+                    model_profile(spec, detector_set, self.profiles[spec.type])
+                    if detector_set is not None
+                    else None
+                )
+            except SpecError as exc:
+                errors.append(f"device model {spec.model}: {exc}")
+                continue
+            self.model_health[spec.model] = health
+            if profile is not None:
+                self.model_profiles[spec.model] = profile
+                self._catalog_models.add(spec.model)
+            changed.add(spec.model)
+        for device_id, dev in list(self._devices.items()):
+            if dev.group in changed:
+                self._devices[device_id] = self._build(dev.type, self._device_state(dev))
+        return errors
 
     def advance(self, watermark: float | None = None) -> list[Anomaly]:
         """Move event time on: call once per batch. Without `watermark` the engine uses
@@ -340,7 +379,7 @@ class DetectionEngine:
 
     def _build(self, device_type: DeviceType, saved: Mapping[str, Any]) -> _Device:
         dev = _Device(device_type)
-        health = self.health[device_type]
+        health = self._health(device_type, saved.get("group"))
         states = saved.get("detectors", {})
         detector_set = DETECTOR_SETS.get(device_type)
         if detector_set is not None:
@@ -379,6 +418,11 @@ class DetectionEngine:
         heard = saved.get("heard")
         dev.heard = NEVER if heard is None else float(heard)
         return dev
+
+    def _health(self, device_type: DeviceType, model: str | None) -> HealthProfile:
+        """The health profile a device is judged on: its model's if the catalog has it."""
+        specific = self.model_health.get(model or "")
+        return specific if specific is not None else self.health[device_type]
 
     def _profile(self, device_type: DeviceType, model: str | None) -> object:
         """The profile a device's own detectors use: its model's if that fits, else its type's."""

@@ -127,6 +127,9 @@ def build_parser() -> argparse.ArgumentParser:
         bench_what.add_parser("e2e", help="one service draining a backlog vs a bare subscriber")
     )
     audit_cli.add_parser(commands)
+    from faultline import device_models_cli
+
+    device_models_cli.add_parser(commands)
     model = commands.add_parser("model", help="the fleet model (UNCLASSIFIED_ANOMALY)")
     model_what = model.add_subparsers(dest="what", required=True)
     from faultline import fleet_model_file
@@ -233,6 +236,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from faultline import fleet_model_file
 
         return fleet_model_file.main(args)
+    if args.command == "device-models":
+        from faultline import device_models_cli
+
+        return device_models_cli.run(args)
     if args.command == "audit":
         from faultline import audit_cli
 

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from detection.engine import DetectionEngine
 from domain import Reading
+from faultline.device_catalog import CatalogWatch
 from faultline.directory import DeviceDirectory
 from faultline.failures import is_transient
 from faultline.partition_checkpoint import PartitionCheckpoint
@@ -79,6 +80,7 @@ class PartitionRunner:
             fieldservice=parts.fieldservice,
             on_readings=parts.on_readings,
             after_detection=parts.after_detection,
+            catalog=CatalogWatch(parts.sessions),
         )
         self._acked: int | None = None
         self.worker = IngestWorker(

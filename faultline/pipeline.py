@@ -12,6 +12,7 @@ from detection.engine import DetectionEngine
 from domain import Anomaly, DeviceType, FaultCode, Reading
 from domain.faults import SELF_CLEARING
 from domain.wire import DeadLetter
+from faultline.device_catalog import CatalogWatch
 from faultline.directory import DeviceDirectory
 from fieldservice import flows
 from fieldservice.config import FieldServiceConfig
@@ -46,6 +47,7 @@ class Pipeline:
         after_batch: Callable[[DetectionEngine], None] | None = None,
         after_detection: Callable[[Sequence[Reading], DetectionEngine], None] | None = None,
         dead_letter_retention: Retention | None = None,
+        catalog: CatalogWatch | None = None,
     ) -> None:
         self.telemetry = telemetry
         self.fieldservice = fieldservice or FieldServiceConfig()
@@ -59,6 +61,8 @@ class Pipeline:
         # Told once a batch's readings went through detection (closure asks the detectors
         # whether a repaired fault has cleared).
         self.after_detection = after_detection
+        # The device-model catalog: the engine gets it whenever it changed.
+        self.catalog = catalog
         # Applied whenever dead letters are stored (the retention schedule applies it too).
         self.dead_letter_retention = dead_letter_retention
         self._registered: set[str] = set()
@@ -130,6 +134,11 @@ class Pipeline:
             log.info("ticket opened: %s %s", anomaly.device_id, anomaly.fault_code)
 
     def _detect(self, batch: Batch, unmonitored: frozenset[str]) -> list[Anomaly]:
+        if self.catalog is not None:
+            specs = self.catalog.changed()
+            if specs is not None:
+                for error in self.engine.set_model_specs(specs):
+                    log.warning("%s; its devices keep their type's profile", error)
         found: list[Anomaly] = []
         lookup, engine, registered = self.directory.lookup, self.engine, self._registered
         for reading in batch.readings:

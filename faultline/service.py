@@ -19,6 +19,7 @@ from detection.fleet_model import FleetModel
 from domain.wire import Channel, subscription_for
 from faultline import fleet_model_file, health
 from faultline.detection_checkpoint import DetectionCheckpointer
+from faultline.device_catalog import CatalogWatch, spec_error
 from faultline.directory import DeviceDirectory
 from faultline.failures import is_transient
 from faultline.fieldservice_worker import FieldServiceWorker
@@ -108,6 +109,7 @@ class Service:
             on_readings=self.fieldservice.observe,
             after_detection=self.fieldservice.after_detection,
             after_batch=self.checkpointer.after_batch,
+            catalog=CatalogWatch(self.sessions),
             dead_letter_retention=self.settings.dead_letter_retention(),
         )
         inbox: Inbox[RawMessage] = Inbox(self.settings.ingest_queue_size)
@@ -156,6 +158,7 @@ class Service:
                 identity=self.identity,
                 fieldservice=self.fieldservice.config,
                 max_body_bytes=self.settings.http_max_body_bytes,
+                model_spec_error=spec_error,
             )
         )
         self._http: uvicorn.Server | None = None

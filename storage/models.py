@@ -317,6 +317,20 @@ class TicketSlaRow(Base):
     updated_at: Mapped[float] = mapped_column(Double)
 
 
+class DeviceModelRow(Base):
+    """A device-model catalog entry (`domain.DeviceModelSpec`): what the maker states."""
+
+    __tablename__ = "device_models"
+
+    model: Mapped[str] = mapped_column(String, primary_key=True)
+    type: Mapped[str] = mapped_column(String)
+    reporting_interval_s: Mapped[float | None] = mapped_column(Double)
+    # {"metric": [low, high]} and {"rating": value}
+    ranges: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    ratings: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    updated_at: Mapped[float] = mapped_column(Double, default=time.time)
+
+
 class ClosureCheckRow(Base):
     """Telemetry-verified closure of a resolved ticket: watching the device stay normal."""
 

@@ -4,6 +4,7 @@ far from it is a fault."""
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from typing import ClassVar
 
 HOUR_S = 3600.0
 DAY_S = 86400.0
@@ -22,6 +23,14 @@ class BatteryProfile:
     ~0.5 % scatter, reads higher on warm days, and jumps up a few percent after a long
     rest before falling back within a few cycles.
     """
+
+    # What a maker states, which a device-model catalog entry may set (`ratings`): the
+    # pack's design capacity, and the state of health its warranty calls end of life.
+    # (`domain.device_models.RATINGS` name -> profile field)
+    RATINGS: ClassVar[dict[str, str]] = {
+        "design_capacity_ah": "default_capacity_ah",
+        "end_of_life_soh": "eol_soh",
+    }
 
     # Readings further apart than this do not count as continuous observation.
     max_gap_s: float = 15 * 60.0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from typing import ClassVar
 
 HOUR_S = 3600.0
 
@@ -16,6 +17,10 @@ class FridgeProfile:
     (an off period running into a 20-40 min defrost), door openings spike the cabinet
     sensor a few degrees for minutes, and a defrost warms the cabinet 1-2 °C.
     """
+
+    # What a maker states, which a device-model catalog entry may set (`ratings`).
+    # (`domain.device_models.RATINGS` name -> profile field)
+    RATINGS: ClassVar[dict[str, str]] = {"default_setpoint_c": "default_setpoint_c"}
 
     # Used when a reading carries no `setpoint_c`.
     default_setpoint_c: float = 4.0
