@@ -107,12 +107,14 @@ def test_healthy_fleet_through_a_heatwave_open_windows_and_rinses_raises_nothing
             assert _run(kind(), stream.readings) == [], stream.unit.device_id
 
 
-def test_without_the_outdoor_correction_a_heatwave_would_look_like_a_leak(
+def test_without_the_conditions_bins_a_heatwave_would_look_like_a_leak(
     fleet: dict[str, Stream],
 ) -> None:
-    naive = AirConditionerProfile(refrigerant_outdoor_slope=0.0)
+    # One bin for all weather: the first days' mild-weather cooling per watt is then
+    # "normal" for the heatwave too, where a hot condenser buys less per watt.
+    naive = AirConditionerProfile(refrigerant_outdoor_bin_c=1e3, refrigerant_power_bin_log=1e3)
     found = [a for s in _of(fleet, "ac-") for a in _run(RefrigerantLowDetector(naive), s.readings)]
-    assert found, "the heatwave should fool a detector that ignores the outdoor air"
+    assert found, "the heatwave should fool a detector that ignores the conditions"
     assert all(HEATWAVE.start_ts <= a.detected_at for a in found)
 
 
@@ -214,28 +216,21 @@ def _synthetic(
     ]
 
 
-# What a typical healthy unit delivers for 800 W at 1000 rpm, 33 °C out, 26 °C return.
-_P = AirConditionerProfile()
-HEALTHY_DELTA = 2.718281828 ** (
-    _P.refrigerant_prior_intercept
-    + _P.refrigerant_power_exp * 6.64  # log(~771 W of compressor)
-    + _P.refrigerant_outdoor_slope * 3.0
-)
+HEALTHY_DELTA = 10.0  # any unit's own normal: nothing about it is assumed
 
 
-def test_a_unit_already_leaking_when_first_seen_is_caught_by_the_models_floor() -> None:
-    stream = _synthetic((60.0 * i, 0.55 * HEALTHY_DELTA, 1, 40.0) for i in range(12 * 60))
-    (anomaly,) = _run(RefrigerantLowDetector(), stream)
-    assert anomaly.detected_at <= 6 * HOUR
-    assert anomaly.evidence["learned_blocks"] < _P.refrigerant_warmup_blocks
-    # A healthy unit seen the same way is not.
-    healthy = _synthetic((60.0 * i, HEALTHY_DELTA, 1, 40.0) for i in range(12 * 60))
-    assert _run(RefrigerantLowDetector(), healthy) == []
+def test_an_unknown_unit_gives_no_verdict_on_its_first_day() -> None:
+    # Far less cooling per watt than most units give, from the first reading: without a
+    # maker's figure that is this unit's normal, and nothing is said before it is known.
+    stream = _synthetic((60.0 * i, 0.3 * HEALTHY_DELTA, 1, 40.0) for i in range(30 * 60))
+    detector = RefrigerantLowDetector()
+    assert _run(detector, stream) == []
+    assert detector.shortfall() == 0.0
 
 
 def test_a_leak_episode_ends_after_a_recharge_and_a_new_leak_is_flagged_again() -> None:
     minute, rows = 60.0, list[tuple[float, float, int, float]]()
-    for hours, delta in ((16, 1.0), (10, 0.6), (6, 0.65), (20, 1.0), (10, 0.6)):
+    for hours, delta in ((40, 1.0), (10, 0.6), (6, 0.65), (20, 1.0), (10, 0.6)):
         t0 = rows[-1][0] + minute if rows else 0.0
         rows += [(t0 + i * minute, delta * HEALTHY_DELTA, 1, 40.0) for i in range(hours * 60)]
     found = _run(RefrigerantLowDetector(), _synthetic(rows))
@@ -285,14 +280,14 @@ def test_unwatched_time_does_not_count_as_running() -> None:
     detector = RefrigerantLowDetector()
     before = _synthetic((i * minute, HEALTHY_DELTA, 1, 40.0) for i in range(20))
     _run(detector, before)
-    assert detector.block_w_ > 0
-    weight = detector.block_w_
+    assert detector.block_[0] > 0
+    weight = detector.block_[0]
     # After an hour with nothing received the compressor must settle again in our sight.
     after = _synthetic(
         (before[-1].ts + HOUR + i * minute, HEALTHY_DELTA, 1, 40.0) for i in range(5)
     )
     _run(detector, after)
-    assert detector.block_w_ == weight
+    assert detector.block_[0] == weight
 
 
 def test_detector_set_builds_both_from_a_profile_or_a_saved_state() -> None:
