@@ -20,6 +20,7 @@ from detection.profiles import AirConditionerProfile
 from domain import Anomaly, FaultCode, Reading, Severity
 
 HOUR_S = 3600.0
+DAY_S = 86400.0
 
 
 class _Detector(ProfiledDetector[AirConditionerProfile]):
@@ -70,7 +71,7 @@ class RefrigerantLowDetector(_Detector):
     ...     anomaly = detector.update(Reading("ac-1", 60.0 * minute, minute, metrics))
     ...     found += [anomaly] if anomaly else []
     >>> [(a.fault_code.value, round(a.detected_at / 3600, 1)) for a in found]
-    [('AC_REFRIGERANT_LOW', 64.7)]
+    [('AC_REFRIGERANT_LOW', 65.5)]
     """
 
     fault_code = FaultCode.AC_REFRIGERANT_LOW
@@ -107,7 +108,7 @@ class RefrigerantLowDetector(_Detector):
         # ΔT, outdoor air, log compressor input.
         self.block_ = [0.0, 0.0, 0.0, 0.0, 0.0]
         # Per conditions bin ("outdoor_bin:power_bin"): the first normal blocks' values.
-        self.bins_: dict[str, list[float]] = {}
+        self.bins_: dict[str, list[list[float]]] = {}  # [value, day] pairs
         self.blocks_ = 0  # blocks of steady running seen
         self.learned_ = 0  # of which taught a bin
         self.recent_ = 0.0  # EWMA over judged blocks of the shortfall (log)...
@@ -127,7 +128,7 @@ class RefrigerantLowDetector(_Detector):
 
     def shortfall(self) -> float:
         """How far the unit's recent cooling per watt runs below its own normal in the same
-        conditions, in log units (0.12 ≈ 11 % less); the score the decision thresholds.
+        conditions, in log units (0.16 ≈ 15 % less); the score the decision thresholds.
         0 while nothing has been judged. Changes nothing."""
         return self.recent_
 
@@ -192,24 +193,39 @@ class RefrigerantLowDetector(_Detector):
         )
 
     def _reference(self, at: tuple[int, int]) -> tuple[float, float] | None:
-        """The normal (median, spread) to judge a block in bin `at` by: its own bin, else
-        the best-learned neighbour in harder conditions (hotter, or more input), where a
-        healthy unit delivers no more per watt. None: nothing comparable learned yet."""
+        """The normal (log cooling per watt, spread) to judge a block in bin `at` by: its
+        own bin once learned, else the least a learned neighbour bin promises. A bin in
+        harder conditions (hotter, more input) is taken as it is; one in easier conditions
+        less the most a healthy unit can lose to the difference (condenser air: COP falls
+        at most ~3 %/K; speed: cooling per watt falls at most ~0.4 x the log of the extra
+        input). None: nothing comparable learned yet."""
         p = self.profile
-        best: list[float] | None = None
-        for d_out, d_pow in ((0, 0), (1, 0), (0, 1), (1, 1)):
-            values = self.bins_.get(f"{at[0] + d_out}:{at[1] + d_pow}")
-            if values is None or len(values) < p.refrigerant_bin_min_blocks:
-                continue
-            if (d_out, d_pow) == (0, 0):
-                best = values
-                break
-            if best is None or len(values) > len(best):
-                best = values
-        if best is None:
+        own = self._learned(self.bins_.get(f"{at[0]}:{at[1]}"))
+        if own is not None:
+            return own
+        per_out = p.refrigerant_outdoor_bin_c * p.refrigerant_cop_loss_per_k
+        per_pow = p.refrigerant_power_bin_log * p.refrigerant_cop_loss_per_log_w
+        found: tuple[float, float] | None = None
+        for d_out in (-1, 0, 1):
+            for d_pow in (-2, -1, 0, 1):
+                learned = self._learned(self.bins_.get(f"{at[0] + d_out}:{at[1] + d_pow}"))
+                if learned is None:
+                    continue
+                allowance = max(0, -d_out) * per_out + max(0, -d_pow) * per_pow
+                expected = learned[0] - allowance
+                if found is None or expected < found[0]:
+                    found = (expected, learned[1])
+        return found
+
+    def _learned(self, pairs: list[list[float]] | None) -> tuple[float, float] | None:
+        """Median and spread (MAD as an sd, floored) of a bin's values, once there are
+        enough of them."""
+        p = self.profile
+        if pairs is None or len(pairs) < p.refrigerant_bin_min_blocks:
             return None
-        median = _median(best)
-        mad = _median([abs(v - median) for v in best])
+        values = [v for v, _ in pairs]
+        median = _median(values)
+        mad = _median([abs(v - median) for v in values])
         return median, max(1.4826 * mad, p.refrigerant_min_spread)
 
     def _close_block(self, reading: Reading) -> Anomaly | None:
@@ -232,8 +248,16 @@ class RefrigerantLowDetector(_Detector):
         normal = not judged or (shortfall < p.refrigerant_drop and self.onset_cusum_ == 0.0)
         key = f"{at[0]}:{at[1]}"
         values = self.bins_.setdefault(key, [])
-        if normal and not self.latched_ and len(values) < p.refrigerant_bin_blocks:
-            values.append(round(per_watt, 5))
+        day = math.floor(ts / DAY_S)
+        today = sum(1 for _, d in values if d == day)
+        if (
+            normal
+            and not self.latched_
+            and len(values) < p.refrigerant_bin_blocks
+            and today < p.refrigerant_bin_blocks_per_day
+        ):
+            # Spread over days, so the normal includes a humid day's and a dry day's.
+            values.append([round(per_watt, 5), day])
             self.learned_ += 1
             if not ready:
                 duty = self.duty_
@@ -264,8 +288,11 @@ class RefrigerantLowDetector(_Detector):
             return None
         short = recent >= p.refrigerant_drop and recent >= p.refrigerant_drop_z * spread
         if not short:
-            self.condition_s_ = 0.0
-            self.condition_since_ = None
+            # A block back within normal takes back a block's worth of the evidence; a
+            # leak's shortfall wanders around the threshold before it clears it.
+            self.condition_s_ = max(0.0, self.condition_s_ - w)
+            if self.condition_s_ == 0.0:
+                self.condition_since_ = None
             return None
         if self.condition_since_ is None:
             self.condition_since_ = ts

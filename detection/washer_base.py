@@ -20,6 +20,7 @@ class Phase(IntEnum):
     RINSE = 3
     SPIN = 4
     DRAIN = 5
+    HALTED = 9  # stopped by the appliance (e.g. a drain timeout)
 
 
 class WasherDetector(ProfiledDetector[WasherProfile]):

@@ -49,7 +49,13 @@ class AirConditionerProfile:
     # and compressor input in log steps (power ~ speed^1.2-1.4 on an inverter).
     refrigerant_outdoor_bin_c: float = 2.0
     refrigerant_power_bin_log: float = 0.2
-    refrigerant_bin_blocks: int = 9  # a bin learns from its first this many normal blocks
+    # A neighbouring bin in easier conditions is used less the most a healthy unit loses
+    # to them: COP falls ~2-3 %/K of condenser air (the lift grows), and an inverter's
+    # cooling per watt falls as its input grows (~input^-0.25, bounded here by 0.4).
+    refrigerant_cop_loss_per_k: float = 0.03
+    refrigerant_cop_loss_per_log_w: float = 0.4
+    refrigerant_bin_blocks: int = 9  # a bin learns from its first this many normal blocks,
+    refrigerant_bin_blocks_per_day: int = 3  # at most this many a day (humid days differ)
     refrigerant_bin_min_blocks: int = 4  # ...and is used once it has this many
     # No verdict at all before the unit has been watched this long and has learned this
     # many blocks: a new unit's first day says what normal is, not what is wrong.
@@ -59,8 +65,8 @@ class AirConditionerProfile:
     # spread is never taken as less than this (a humid day takes a few % of the capacity
     # for dehumidifying; sensors read to 0.1 K).
     refrigerant_min_spread: float = 0.04
-    refrigerant_drop: float = 0.12  # log units: ~11 % less cooling per watt...
-    refrigerant_drop_z: float = 3.0  # ...and this many spreads below the bin's median
+    refrigerant_drop: float = 0.16  # log units: ~15 % less cooling per watt...
+    refrigerant_drop_z: float = 2.5  # ...and this many spreads below the bin's median
     refrigerant_recent_weight: float = 0.35  # EWMA weight per block of the shortfall
     refrigerant_confirm_s: float = 3 * HOUR_S  # of running time short by both
     # The onset is when a CUSUM of the shortfall less this allowance last stood at zero.
