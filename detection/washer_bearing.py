@@ -79,7 +79,7 @@ class BearingWearDetector(WasherDetector):
         self.best_ = None
 
     def _step(self, reading: Reading, phase: int, rpm: float) -> Anomaly | None:
-        if self.prev_phase_ == Phase.SPIN and phase != Phase.SPIN:
+        if self._spin_ended(phase, rpm):
             self._end_spin()
         if phase == Phase.IDLE:
             return self._end_cycle(reading) if self.cycle_start_ is not None else None
@@ -113,7 +113,7 @@ class BearingWearDetector(WasherDetector):
         rpm, amps = best[0], best[1]
         has_g = not math.isnan(best[2])
         g = max(best[2], p.vibration_floor_g) if has_g else math.nan
-        key = str(int(rpm // p.bearing_speed_bin_rpm))
+        key = str(round(rpm / p.bearing_speed_bin_rpm))  # centred on the usual speeds
         y = log_floor(amps)
         v = log_floor(g) if has_g else math.nan
         normal_a = self._normal_current(key, rpm)
@@ -238,6 +238,6 @@ class BearingWearDetector(WasherDetector):
         if own is not None:
             return own
         rated = p.bearing_rated_current_a
-        if rated is None or int(p.bearing_rated_rpm // p.bearing_speed_bin_rpm) != int(key):
+        if rated is None or round(p.bearing_rated_rpm / p.bearing_speed_bin_rpm) != int(key):
             return None
         return log_floor(rated), p.bearing_rated_spread

@@ -93,7 +93,9 @@ class DrainBlockedDetector(WasherDetector):
         found: Anomaly | None = None
         # Firmware differs in when it reports the drain phase: the pump running (outside a
         # fill) is a drain whatever the phase says.
-        if phase == Phase.DRAIN or (pumping and phase != Phase.FILL):
+        # (A spinning drum with the pump on is water thrown out of the laundry, not a drain.)
+        drum_still = not self._spinning(phase, rpm)
+        if phase == Phase.DRAIN or (pumping and drum_still and phase != Phase.FILL):
             self.in_cycle_ = True
             found = self._draining(reading, level, pumping, phase)
         elif self.drain_start_ is not None:
@@ -137,10 +139,14 @@ class DrainBlockedDetector(WasherDetector):
         pumped_enough = self.pump_reports_ >= p.drain_stall_pump_reports or (
             phase == Phase.HALTED and self.pump_reports_ > 0
         )
+        # A drain that works empties the drum before the pump stops; one that never got it
+        # empty and stopped with the water in (not being added: no fill) gave up.
         stalled = (
             self.drain_start_ is not None
             and self.stalled_at_ is None
+            and self.dry_within_s_ is None
             and level >= p.drain_stall_level_l
+            and (self.prev_level_ is None or level <= self.prev_level_ + p.drain_empty_l)
             and pumped_enough
         )
         if not stalled:

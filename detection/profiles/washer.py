@@ -29,6 +29,9 @@ class WasherProfile:
     # judged at its first idle report.
     max_gap_s: float = 5 * 60.0
 
+    # A drum turning faster than this is spinning, whatever phase is reported: laundry
+    # tumbles at 30-60 rpm and sticks to the drum (distribution) below ~100 rpm.
+    spin_detect_rpm: float = 120.0
     # Spin figures. A report is at full speed when the drum turns at least this fast and
     # within `plateau_tolerance` of the report before (a whole interval at speed).
     plateau_min_rpm: float = 600.0
@@ -36,11 +39,16 @@ class WasherProfile:
     vibration_floor_g: float = 0.05  # at-speed vibration is never taken as less than this
 
     # Imbalance (suspension): the resonance peak spinning up, relative to the vibration at
-    # speed of the same spin, measures how little damping is left; normal 1.5-3.5 whatever
-    # the load, 8+ with a broken shock absorber.
-    imbalance_ratio: float = 4.0  # a spin is rough at this amplification...
+    # speed of the same spin, measures how little damping is left (the amplification at
+    # resonance goes as 1 / damping ratio, whatever the load). Each washer learns its own
+    # (median of its first smooth spins; cabinets, feet and floors differ) and is judged
+    # against it: a spin is rough when it amplifies `imbalance_rel_ratio` times more
+    # (half the damping gone) and the peak is a real knock. Spin-ups that never reach
+    # speed count as rough when they shook this much harder than its normal peak.
+    imbalance_learn_spins: int = 6
+    imbalance_rel_ratio: float = 2.0
     imbalance_min_peak_g: float = 0.4  # ...if its spin-up peak is also at least this
-    imbalance_abort_peak_g: float = 1.3  # a spin that never got to speed, shaking this hard
+    imbalance_abort_rel_peak: float = 2.5  # a spin that never got to speed, shaking this hard
     imbalance_window_cycles: int = 4  # rough in this many of the last cycles...
     imbalance_confirm_cycles: int = 3  # ...at least this many: confirmed
     imbalance_clear_cycles: int = 3  # smooth this many cycles in a row: episode over
@@ -58,7 +66,7 @@ class WasherProfile:
     # another bin, and a bin not yet learned gives no verdict.
     bearing_min_rpm: float = 900.0
     bearing_speed_bin_rpm: float = 100.0
-    bearing_baseline_cycles: int = 5  # a speed's normal is learned from this many cycles
+    bearing_baseline_cycles: int = 3  # a speed's normal is learned from this many cycles
     # A spread never taken as less than this (log): the load's weight and the water left
     # in it move the current at speed by a few percent; the balance moves the vibration
     # by tens of percent.
