@@ -1,13 +1,13 @@
 """Event-time detectors for air-conditioner faults: one object per device and fault, O(1) state.
 
-`RefrigerantLowDetector` catches a unit that delivers less cooling per watt than its own
-normal for the same outdoor air, return air, compressor power and fan speed (HIGH): a
-heatwave or an open window makes the compressor work harder, but each watt still buys
-the expected supply-air temperature drop; a leak does not. `FilterCloggedDetector`
-catches a filter whose resistance (pressure drop normalised to fan speed) is far above
-normal, or climbing far faster than dust normally loads it (LOW). Both read only what a
-reading carries, ignore readings older than the last one they used, and keep all
-thresholds and physics constants in an `AirConditionerProfile`.
+`RefrigerantLowDetector` catches a unit that delivers less cooling per watt than it did
+itself in the same outdoor air at the same compressor input (HIGH): a heatwave or an
+open window makes the compressor work harder, but each watt still buys the cooling it
+bought before; a leak does not. It learns everything about the unit from the unit.
+`FilterCloggedDetector` catches a filter whose resistance (pressure drop normalised to
+fan speed) is far above normal, or climbing far faster than dust normally loads it
+(LOW). Both read only what a reading carries, ignore readings older than the last one
+they used, and keep all thresholds and physics constants in an `AirConditionerProfile`.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from detection.profiles import AirConditionerProfile
 from domain import Anomaly, FaultCode, Reading, Severity
 
 HOUR_S = 3600.0
+DAY_S = 86400.0
 
 
 class _Detector(ProfiledDetector[AirConditionerProfile]):
@@ -43,44 +44,48 @@ class _Detector(ProfiledDetector[AirConditionerProfile]):
 
 
 class RefrigerantLowDetector(_Detector):
-    """Less cooling per watt than this unit delivers in the same conditions: the
-    supply-return temperature difference, given the compressor's power, the fan speed,
-    the outdoor and the return air, has fallen well below its learned normal.
+    """Less cooling per watt than this unit itself delivered in the same conditions: the
+    work done against the heat load (supply-return ΔT x fan speed, i.e. sensible cooling)
+    per watt of compressor input has fallen well below its own normal for the same
+    outdoor air and compressor input.
 
-    Only steady running counts (compressor on for minutes, fan running); it is averaged
-    in half-hour blocks of running time. A learned per-unit intercept is the normal; the
-    fleet's typical intercept less a margin is a floor no healthy unit falls below, which
-    catches a unit that was already leaking when it was first seen.
+    Nothing about the unit is assumed: its normal cooling per watt of input is
+    learned in bins of outdoor temperature and compressor input (an inverter's speed),
+    as the median (and MAD) of its first normal half-hour blocks of steady running in
+    each. A block is judged only against a bin learned in comparable or harder
+    conditions (hotter condenser air or more input: both lower the cooling per watt of
+    a healthy unit, so the comparison can only err towards silence), and no verdict is
+    given before the unit has been watched for a day and a half. A heatwave, an open
+    window, a setpoint change or part-load running move the unit to another bin; they do
+    not make a watt buy less cooling. A leak does.
 
     >>> from domain import Reading
     >>> detector = RefrigerantLowDetector()
     >>> found = []
-    >>> for minute in range(0, 40 * 60):  # running flat out; from hour 16 the ΔT halves
-    ...     leaking = minute >= 16 * 60
-    ...     metrics = {"return_temp_c": 27.0, "supply_temp_c": 21.5 if leaking else 16.0,
-    ...                "outdoor_temp_c": 33.0, "compressor_on": 1, "fan_rpm": 1000,
-    ...                "power_w": 900.0}
+    >>> for minute in range(0, 96 * 60):  # on 45 min an hour; from hour 60 the ΔT falls 30 %
+    ...     on = int(minute % 60 < 45)
+    ...     delta = 11.0 * (0.7 if minute >= 60 * 60 else 1.0)
+    ...     metrics = {"return_temp_c": 26.5, "supply_temp_c": 26.5 - delta * on,
+    ...                "outdoor_temp_c": 33.0, "compressor_on": on, "fan_rpm": 1000,
+    ...                "power_w": 830.0 if on else 30.0}
     ...     anomaly = detector.update(Reading("ac-1", 60.0 * minute, minute, metrics))
     ...     found += [anomaly] if anomaly else []
     >>> [(a.fault_code.value, round(a.detected_at / 3600, 1)) for a in found]
-    [('AC_REFRIGERANT_LOW', 18.1)]
+    [('AC_REFRIGERANT_LOW', 65.5)]
     """
 
     fault_code = FaultCode.AC_REFRIGERANT_LOW
     severity = Severity.HIGH
     _state_fields = (
         "last_ts",
+        "first_ts",
         "run_start",
-        "block_w",
-        "block_r",
-        "block_delta",
-        "block_outdoor",
-        "block_compressor_w",
+        "block",
+        "bins",
         "blocks",
         "learned",
-        "level",
-        "baseline",
-        "cusum",
+        "recent",
+        "recent_spread",
         "onset_cusum",
         "onset_cusum_zero_at",
         "condition_s",
@@ -97,44 +102,35 @@ class RefrigerantLowDetector(_Detector):
 
     def __init__(self, profile: AirConditionerProfile | None = None) -> None:
         super().__init__(profile)
-        p = self.profile
+        self.first_ts_: float | None = None
         self.run_start_: float | None = None  # compressor running, watched, since
-        self.block_w_ = 0.0  # the block being filled: weight (s) and weighted sums
-        self.block_r_ = 0.0
-        self.block_delta_ = 0.0
-        self.block_outdoor_ = 0.0
-        self.block_compressor_w_ = 0.0
-        self.blocks_ = 0
-        self.learned_ = 0  # blocks that taught the baseline
-        self.level_ = 0.0  # recent efficiency (log intercept): EWMA of blocks, once there are some
-        self.baseline_ = p.refrigerant_prior_intercept  # this unit's normal
-        self.cusum_ = 0.0  # gates learning
-        self.onset_cusum_ = 0.0  # dates the onset
+        # The block being filled: weight (s), and weighted sums of log cooling per watt,
+        # ΔT, outdoor air, log compressor input.
+        self.block_ = [0.0, 0.0, 0.0, 0.0, 0.0]
+        # Per conditions bin ("outdoor_bin:power_bin"): the first normal blocks' values.
+        self.bins_: dict[str, list[list[float]]] = {}  # [value, day] pairs
+        self.blocks_ = 0  # blocks of steady running seen
+        self.learned_ = 0  # of which taught a bin
+        self.recent_ = 0.0  # EWMA over judged blocks of the shortfall (log)...
+        self.recent_spread_ = 0.0  # ...and of the bins' spread it was judged against
+        self.onset_cusum_ = 0.0
         self.onset_cusum_zero_at_: float | None = None
         self.condition_s_ = 0.0
         self.condition_since_: float | None = None
         self.latched_ = False
         self.clear_s_ = 0.0
-        self.duty_ = 0.5  # compressor share of the time the unit is switched on
-        self.baseline_duty_ = 0.5
-        self.delta_ = 0.0  # evidence: recent ΔT, ΔT expected, outdoor air, compressor power
+        self.duty_ = 0.5  # compressor share of the time the unit is switched on (evidence)
+        self.baseline_duty_: float | None = None
+        self.delta_ = 0.0  # evidence: last judged block's ΔT, its expected ΔT, conditions
         self.expected_delta_ = 0.0
         self.outdoor_ = 0.0
         self.compressor_w_ = 0.0
 
     def shortfall(self) -> float:
-        """How far the unit's recent cooling per watt runs below what is expected of it, in
-        log units (0.16 ≈ 15 % less); the score the decision thresholds. Changes nothing."""
-        if self.blocks_ == 0:
-            return 0.0
-        return self._expected_intercept() - self.level_
-
-    def _expected_intercept(self) -> float:
-        p = self.profile
-        floor = p.refrigerant_prior_intercept - p.refrigerant_prior_margin
-        if self.learned_ < p.refrigerant_warmup_blocks:
-            return floor  # not yet learned: only the model's floor applies
-        return max(self.baseline_, floor)
+        """How far the unit's recent cooling per watt runs below its own normal in the same
+        conditions, in log units (0.16 ≈ 15 % less); the score the decision thresholds.
+        0 while nothing has been judged. Changes nothing."""
+        return self.recent_
 
     def update(self, reading: Reading) -> Anomaly | None:
         """Learn from one reading; return an anomaly when it confirms a refrigerant loss."""
@@ -148,6 +144,8 @@ class RefrigerantLowDetector(_Detector):
             return None
         weight, gap = advanced
         ts = reading.ts
+        if self.first_ts_ is None:
+            self.first_ts_ = ts
         running = compressor >= 0.5
         fan_on = rpm >= p.fan_running_rpm
         if fan_on and not gap:
@@ -169,73 +167,132 @@ class RefrigerantLowDetector(_Detector):
         if supply < p.refrigerant_coil_limited_supply_c:
             return None
         delta = ret - supply
-        compressor_w = power - p.electronics_w - p.fan_w_at_1000_rpm * (rpm / 1000.0) ** 3
+        # All of the input: the controller's and the fan's few tens of watts are the same
+        # in a bin, so comparing within bins needs no figure for them.
+        compressor_w = power
         if compressor_w < p.refrigerant_min_compressor_w or delta < p.refrigerant_min_delta_c:
             return None
-        physics = (
-            p.refrigerant_power_exp * math.log(compressor_w)
-            + p.refrigerant_rpm_exp * math.log(rpm / 1000.0)
-            + p.refrigerant_outdoor_slope * (outdoor - 30.0)
-            + p.refrigerant_return_slope * (ret - 26.0)
-        )
-        self.block_w_ += weight
-        self.block_r_ += weight * (math.log(delta) - physics)
-        self.block_delta_ += weight * delta
-        self.block_outdoor_ += weight * outdoor
-        self.block_compressor_w_ += weight * compressor_w
-        if self.block_w_ < p.refrigerant_block_s:
+        per_watt = math.log(delta * rpm / 1000.0) - math.log(compressor_w)
+        b = self.block_
+        self.block_ = [
+            b[0] + weight,
+            b[1] + weight * per_watt,
+            b[2] + weight * delta,
+            b[3] + weight * outdoor,
+            b[4] + weight * math.log(compressor_w),
+        ]
+        if self.block_[0] < p.refrigerant_block_s:
             return None
         return self._close_block(reading)
+
+    def _bin(self, outdoor: float, log_w: float) -> tuple[int, int]:
+        p = self.profile
+        return (
+            math.floor(outdoor / p.refrigerant_outdoor_bin_c),
+            math.floor(log_w / p.refrigerant_power_bin_log),
+        )
+
+    def _reference(self, at: tuple[int, int]) -> tuple[float, float] | None:
+        """The normal (log cooling per watt, spread) to judge a block in bin `at` by: its
+        own bin once learned, else the least a learned neighbour bin promises. A bin in
+        harder conditions (hotter, more input) is taken as it is; one in easier conditions
+        less the most a healthy unit can lose to the difference (condenser air: COP falls
+        at most ~3 %/K; speed: cooling per watt falls at most ~0.4 x the log of the extra
+        input). None: nothing comparable learned yet."""
+        p = self.profile
+        own = self._learned(self.bins_.get(f"{at[0]}:{at[1]}"))
+        if own is not None:
+            return own
+        per_out = p.refrigerant_outdoor_bin_c * p.refrigerant_cop_loss_per_k
+        per_pow = p.refrigerant_power_bin_log * p.refrigerant_cop_loss_per_log_w
+        found: tuple[float, float] | None = None
+        for d_out in (-1, 0, 1):
+            for d_pow in (-2, -1, 0, 1):
+                learned = self._learned(self.bins_.get(f"{at[0] + d_out}:{at[1] + d_pow}"))
+                if learned is None:
+                    continue
+                allowance = max(0, -d_out) * per_out + max(0, -d_pow) * per_pow
+                expected = learned[0] - allowance
+                if found is None or expected < found[0]:
+                    found = (expected, learned[1])
+        return found
+
+    def _learned(self, pairs: list[list[float]] | None) -> tuple[float, float] | None:
+        """Median and spread (MAD as an sd, floored) of a bin's values, once there are
+        enough of them."""
+        p = self.profile
+        if pairs is None or len(pairs) < p.refrigerant_bin_min_blocks:
+            return None
+        values = [v for v, _ in pairs]
+        median = _median(values)
+        mad = _median([abs(v - median) for v in values])
+        return median, max(1.4826 * mad, p.refrigerant_min_spread)
 
     def _close_block(self, reading: Reading) -> Anomaly | None:
         p = self.profile
         ts = reading.ts
-        w = self.block_w_
-        r = self.block_r_ / w
-        delta, outdoor = self.block_delta_ / w, self.block_outdoor_ / w
-        compressor_w = self.block_compressor_w_ / w
-        self.block_w_ = self.block_r_ = self.block_delta_ = 0.0
-        self.block_outdoor_ = self.block_compressor_w_ = 0.0
+        w, s_q, s_delta, s_out, s_logw = self.block_
+        self.block_ = [0.0] * 5
         self.blocks_ += 1
+        per_watt, delta, outdoor, log_w = s_q / w, s_delta / w, s_out / w, s_logw / w
+        at = self._bin(outdoor, log_w)
+        reference = self._reference(at)
+        watched = ts - (self.first_ts_ if self.first_ts_ is not None else ts)
+        ready = watched >= p.refrigerant_warmup_s and self.blocks_ >= p.refrigerant_warmup_blocks
+        shortfall, spread = 0.0, p.refrigerant_min_spread
+        if reference is not None:
+            shortfall, spread = reference[0] - per_watt, reference[1]
+        judged = ready and reference is not None
+        # What looks normal teaches its bin (only its first blocks: a slow leak must not
+        # teach it), and only while no shortfall is going on.
+        normal = not judged or (shortfall < p.refrigerant_drop and self.onset_cusum_ == 0.0)
+        key = f"{at[0]}:{at[1]}"
+        values = self.bins_.setdefault(key, [])
+        day = math.floor(ts / DAY_S)
+        today = sum(1 for _, d in values if d == day)
+        if (
+            normal
+            and not self.latched_
+            and len(values) < p.refrigerant_bin_blocks
+            and today < p.refrigerant_bin_blocks_per_day
+        ):
+            # Spread over days, so the normal includes a humid day's and a dry day's.
+            values.append([round(per_watt, 5), day])
+            self.learned_ += 1
+            if not ready:
+                duty = self.duty_
+                prior = self.baseline_duty_
+                self.baseline_duty_ = duty if prior is None else prior + 0.2 * (duty - prior)
+        if not judged:
+            return None
         hours = w / HOUR_S
-        fast = 1.0 if self.blocks_ == 1 else ewma_alpha(w, p.refrigerant_level_tau_s)
-        expected = self._expected_intercept()
-        self.level_ += fast * (r - self.level_)
-        self.delta_ += fast * (delta - self.delta_)
-        self.expected_delta_ += fast * (math.exp(expected - r) * delta - self.expected_delta_)
-        self.outdoor_ += fast * (outdoor - self.outdoor_)
-        self.compressor_w_ += fast * (compressor_w - self.compressor_w_)
-        self.cusum_ = max(0.0, self.cusum_ + (expected - r - p.refrigerant_learn_allowance) * hours)
         self.onset_cusum_ = max(
-            0.0, self.onset_cusum_ + (expected - r - p.refrigerant_onset_allowance) * hours
+            0.0, self.onset_cusum_ + (shortfall - p.refrigerant_onset_allowance) * hours
         )
-        warming_up = self.learned_ < p.refrigerant_warmup_blocks
-        if warming_up:
-            self.cusum_ = self.onset_cusum_ = 0.0
         if self.onset_cusum_ == 0.0:
             self.onset_cusum_zero_at_ = ts
-        if self.cusum_ == 0.0:
-            # Behaving as usual (or still getting to know the unit): this is its normal.
-            self.learned_ += 1
-            # A running mean that starts from the fleet's prior, then an EWMA.
-            weight = max(
-                1.0 / (self.learned_ + p.refrigerant_prior_blocks),
-                ewma_alpha(w, p.refrigerant_baseline_tau_s),
-            )
-            self.baseline_ += weight * (r - self.baseline_)
-            self.baseline_duty_ += weight * (self.duty_ - self.baseline_duty_)
-
-        shortfall = self.shortfall()
+        k = p.refrigerant_recent_weight
+        self.recent_ += k * (shortfall - self.recent_)
+        self.recent_spread_ += k * (spread - self.recent_spread_)
+        self.delta_ = delta
+        self.expected_delta_ = delta * math.exp(shortfall)
+        self.outdoor_ = outdoor
+        self.compressor_w_ = math.exp(log_w)
+        recent = self.recent_
         if self.latched_:
             # The episode ends only after a sustained return to normal (a recharge).
-            self.clear_s_ = self.clear_s_ + w if shortfall < p.refrigerant_clear_drop else 0.0
+            self.clear_s_ = self.clear_s_ + w if recent < p.refrigerant_clear_drop else 0.0
             if self.clear_s_ >= p.refrigerant_clear_hold_s:
                 self.latched_ = False
                 self.clear_s_ = 0.0
             return None
-        if self.blocks_ < p.refrigerant_min_blocks or shortfall < p.refrigerant_drop:
-            self.condition_s_ = 0.0
-            self.condition_since_ = None
+        short = recent >= p.refrigerant_drop and recent >= p.refrigerant_drop_z * spread
+        if not short:
+            # A block back within normal takes back a block's worth of the evidence; a
+            # leak's shortfall wanders around the threshold before it clears it.
+            self.condition_s_ = max(0.0, self.condition_s_ - w)
+            if self.condition_s_ == 0.0:
+                self.condition_since_ = None
             return None
         if self.condition_since_ is None:
             self.condition_since_ = ts
@@ -244,11 +301,12 @@ class RefrigerantLowDetector(_Detector):
             return None
         self.latched_ = True
         onset = min(self.onset_cusum_zero_at_ or self.condition_since_, self.condition_since_)
-        ratio = math.exp(-shortfall)
+        ratio = math.exp(-recent)
+        working_harder = self.baseline_duty_ is not None and self.duty_ > self.baseline_duty_ + 0.05
         confidence = (
             0.6
-            + 0.25 * min((shortfall - p.refrigerant_drop) / 0.3, 1.0)
-            + (0.1 if self.duty_ > self.baseline_duty_ + 0.05 else 0.0)
+            + 0.25 * min((recent - p.refrigerant_drop) / 0.3, 1.0)
+            + (0.1 if working_harder else 0.0)
         )
         return self._anomaly(
             reading,
@@ -256,7 +314,7 @@ class RefrigerantLowDetector(_Detector):
             confidence=confidence,
             summary=(
                 f"Supply air only {self.delta_:.1f} K below return where "
-                f"{self.expected_delta_:.1f} K is normal for this unit at {self.outdoor_:.0f} °C "
+                f"{self.expected_delta_:.1f} K is this unit's normal at {self.outdoor_:.0f} °C "
                 f"outdoors and {self.compressor_w_:.0f} W: {ratio:.0%} of its usual cooling "
                 f"per watt, consistent with low refrigerant."
             ),
@@ -266,16 +324,25 @@ class RefrigerantLowDetector(_Detector):
                 "baseline": round(self.expected_delta_, 2),
                 "delta": round(self.delta_ - self.expected_delta_, 2),
                 "cooling_per_watt_ratio": round(ratio, 3),
+                "spread_log": round(self.recent_spread_, 3),
                 "outdoor_temp_c": round(self.outdoor_, 1),
                 "compressor_w": round(self.compressor_w_),
                 "duty_cycle": round(self.duty_, 3),
-                "baseline_duty_cycle": round(self.baseline_duty_, 3),
+                "baseline_duty_cycle": (
+                    None if self.baseline_duty_ is None else round(self.baseline_duty_, 3)
+                ),
                 "learned_blocks": self.learned_,
                 "window_start": onset,
                 "condition_since": self.condition_since_,
                 "window_end": ts,
             },
         )
+
+
+def _median(values: list[float]) -> float:
+    ordered = sorted(values)
+    mid = len(ordered) // 2
+    return ordered[mid] if len(ordered) % 2 else 0.5 * (ordered[mid - 1] + ordered[mid])
 
 
 class FilterCloggedDetector(_Detector):

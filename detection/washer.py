@@ -1,13 +1,16 @@
 """Event-time detectors for washer faults: one object per device and fault, O(1) state each.
 
 `ImbalanceDetector` catches a suspension that no longer damps the tub (a broken shock
-absorber): every spin-up shakes far harder than the same spin at full speed.
-`DrainBlockedDetector` catches water that leaves too slowly or not at all with the pump
-running. `BearingWearDetector` catches current and vibration at full speed rising above
-normal: the washer model's at first, more and more the washer's own. All three judge
-whole spins, drains and cycles from the reports' summaries (`cycle_phase`: 0 idle,
-1 fill, 2 wash, 3 rinse, 4 spin, 5 drain), ignore readings older than the last one they
-used, and keep every threshold in a `WasherProfile`.
+absorber): spin-ups shake far harder, relative to the same spin at full speed, than this
+washer's own first spins did. `DrainBlockedDetector` catches water that leaves too
+slowly or not at all with the pump running, and a drain that gives up with water inside
+whatever phase the firmware reports next. `BearingWearDetector` catches current and
+vibration at full speed rising above this washer's own normal at that speed (a maker's
+rated current only where one is provisioned). Each learns its washer's normal before it
+gives a verdict. All three judge whole spins, drains and cycles from the reports'
+summaries (`cycle_phase`: 0 idle, 1 fill, 2 wash, 3 rinse, 4 spin, 5 drain, 9 halted),
+cross-check the phase with drum speed, pump and level, ignore readings older than the
+last one they used, and keep every threshold in a `WasherProfile`.
 """
 
 from __future__ import annotations

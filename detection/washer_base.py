@@ -20,6 +20,7 @@ class Phase(IntEnum):
     RINSE = 3
     SPIN = 4
     DRAIN = 5
+    HALTED = 9  # stopped by the appliance (e.g. a drain timeout)
 
 
 class WasherDetector(ProfiledDetector[WasherProfile]):
@@ -60,13 +61,21 @@ class WasherDetector(ProfiledDetector[WasherProfile]):
     def _forget(self) -> None:
         raise NotImplementedError
 
+    def _spinning(self, phase: int, rpm: float) -> bool:
+        """In a spin by the phase or by the drum: firmware differs in when it reports the
+        spin phase, but no wash, rinse or drain turns the drum past the distribution speed."""
+        return phase == Phase.SPIN or rpm >= self.profile.spin_detect_rpm
+
+    def _spin_ended(self, phase: int, rpm: float) -> bool:
+        return self._spinning(self.prev_phase_, self.prev_rpm_) and not self._spinning(phase, rpm)
+
     def _at_speed(self, phase: int, rpm: float) -> bool:
-        """A whole report interval spinning at a steady speed (no ramp or brake in it)."""
+        """A whole report interval spinning at a steady speed (no ramp or brake in it),
+        judged by the drum whatever the phase says."""
         p = self.profile
         return (
-            phase == Phase.SPIN
-            and self.prev_phase_ == Phase.SPIN
-            and rpm >= p.plateau_min_rpm
+            rpm >= p.plateau_min_rpm
+            and self.prev_rpm_ >= p.plateau_min_rpm
             and abs(rpm - self.prev_rpm_) <= p.plateau_tolerance * rpm
         )
 

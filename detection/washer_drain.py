@@ -91,10 +91,17 @@ class DrainBlockedDetector(WasherDetector):
             return None
         pumping = int(pump >= 0.5)
         found: Anomaly | None = None
-        if phase == Phase.DRAIN:
+        # Firmware differs in when it reports the drain phase: the pump running (outside a
+        # fill) is a drain whatever the phase says.
+        # (A spinning drum with the pump on is water thrown out of the laundry, not a drain.)
+        drum_still = not self._spinning(phase, rpm)
+        if phase == Phase.DRAIN or (pumping and drum_still and phase != Phase.FILL):
             self.in_cycle_ = True
-            found = self._draining(reading, level, pumping)
+            found = self._draining(reading, level, pumping, phase)
         elif self.drain_start_ is not None:
+            # The pump has stopped and the phase moved on (idle, halted, anything): if the
+            # water is still in, the controller gave up on the drain.
+            found = self._stall(reading, level, phase)
             self._end_drain()
         if phase == Phase.IDLE and self.in_cycle_:
             found = self._end_cycle(reading) or found
@@ -103,7 +110,7 @@ class DrainBlockedDetector(WasherDetector):
         self.prev_level_, self.prev_pump_ = level, pumping
         return found
 
-    def _draining(self, reading: Reading, level: float, pumping: int) -> Anomaly | None:
+    def _draining(self, reading: Reading, level: float, pumping: int, phase: int) -> Anomaly | None:
         p = self.profile
         if self.drain_start_ is None:
             # It began at most one report interval ago.
@@ -123,10 +130,24 @@ class DrainBlockedDetector(WasherDetector):
                     self.full_minutes_ += (reading.ts - self.last_ts_) / 60.0
                     self.full_drop_l_ += self.prev_level_ - level
             return None
+        return self._stall(reading, level, phase)
+
+    def _stall(self, reading: Reading, level: float, phase: int) -> Anomaly | None:
+        """The pump has stopped on a drain: with the water still in after pumping for a
+        while (or with the appliance reporting it halted), the drain is blocked."""
+        p = self.profile
+        pumped_enough = self.pump_reports_ >= p.drain_stall_pump_reports or (
+            phase == Phase.HALTED and self.pump_reports_ > 0
+        )
+        # A drain that works empties the drum before the pump stops; one that never got it
+        # empty and stopped with the water in (not being added: no fill) gave up.
         stalled = (
-            self.stalled_at_ is None
+            self.drain_start_ is not None
+            and self.stalled_at_ is None
+            and self.dry_within_s_ is None
             and level >= p.drain_stall_level_l
-            and self.pump_reports_ >= p.drain_stall_pump_reports
+            and (self.prev_level_ is None or level <= self.prev_level_ + p.drain_empty_l)
+            and pumped_enough
         )
         if not stalled:
             return None

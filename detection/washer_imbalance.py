@@ -17,20 +17,27 @@ class ImbalanceDetector(WasherDetector):
     The amplification (spin-up peak over vibration at speed, in the same spin) does not
     depend on how well the load balanced, so heavy or bulky loads that the controller has
     to redistribute, spin slower or not at all do not count; spins that never reach speed
-    count only if they shook hard. Confirmed when most of the last few cycles were rough.
+    count only if they shook far harder than this washer's normal spin-ups. Spins are
+    found by the drum's speed as well as the phase (firmware reports phases at different
+    times). Each washer's normal amplification is learned from its first spins, and
+    nothing is judged before. Confirmed when most of the last few cycles were rough.
 
     >>> from domain import Reading
     >>> detector = ImbalanceDetector()
-    >>> spin = [(90, 0.1), (300, 2.4), (1000, 0.2), (1000, 0.22), (1000, 0.21), (200, 1.9)]
+    >>> def spin(peak):  # spin-up through resonance, at speed, braking
+    ...     return [(90, 0.1), (300, peak), (1000, 0.2), (1000, 0.22), (1000, 0.21), (200, 0.3)]
     >>> found, t = [], 0.0
-    >>> for cycle in range(3):  # three cycles, each: wash, spin, idle
-    ...     for phase, (rpm, g) in [(2, (40, 0.1))] * 3 + [(4, s) for s in spin] + [(0, (0, 0.01))]:
+    >>> for cycle in range(9):  # six normal cycles (learned), then a broken damper
+    ...     peak = 0.5 if cycle < 6 else 2.4
+    ...     for phase, (rpm, g) in [(2, (40, 0.1))] * 3 + [(4, s) for s in spin(peak)] + [
+    ...         (0, (0, 0.01))
+    ...     ]:
     ...         t += 60.0
     ...         metrics = {"cycle_phase": phase, "drum_rpm": rpm, "vibration_g": g}
     ...         anomaly = detector.update(Reading("w-1", t, int(t // 60), metrics))
     ...         found += [anomaly] if anomaly else []
     >>> [(a.fault_code.value, a.detected_at / 60, a.evidence["cycles_rough"]) for a in found]
-    [('WASHER_IMBALANCE', 30.0, 3)]
+    [('WASHER_IMBALANCE', 90.0, 3)]
     """
 
     fault_code = FaultCode.WASHER_IMBALANCE
@@ -49,6 +56,8 @@ class ImbalanceDetector(WasherDetector):
         "cycle_at_speed",
         "window",
         "normal_amplification",
+        "learned_spins",
+        "learned_peaks",
         "latched",
         "smooth_run",
     )
@@ -68,7 +77,9 @@ class ImbalanceDetector(WasherDetector):
         self.cycle_at_speed_ = 0.0
         # The last cycles judged: [start_ts, rough, amplification, peak_g, at_speed_g, stalled].
         self.window_: list[list[Any]] = []
-        self.normal_amplification_: float | None = None  # learned on smooth spins (log)
+        self.normal_amplification_: float | None = None  # this washer's (log), once learned
+        self.learned_spins_: list[float] = []  # its first spins' log amplification...
+        self.learned_peaks_: list[float] = []  # ...and spin-up peaks (g)
         self.latched_ = False
         self.smooth_run_ = 0
 
@@ -85,13 +96,13 @@ class ImbalanceDetector(WasherDetector):
         self.cycle_amplification_ = self.cycle_peak_ = self.cycle_at_speed_ = 0.0
 
     def _step(self, reading: Reading, phase: int, rpm: float) -> Anomaly | None:
-        if self.prev_phase_ == Phase.SPIN and phase != Phase.SPIN:
+        if self._spin_ended(phase, rpm):
             self._end_spin()
         if phase == Phase.IDLE:
             return self._end_cycle(reading) if self.cycle_start_ is not None else None
         if self.cycle_start_ is None:
             self.cycle_start_ = reading.ts
-        if phase != Phase.SPIN:
+        if not self._spinning(phase, rpm):
             return None
         vibration = reading.get("vibration_g")
         if vibration is None:
@@ -107,27 +118,52 @@ class ImbalanceDetector(WasherDetector):
     def _end_spin(self) -> None:
         p = self.profile
         peak = self.spin_peak_
+        learned = self.normal_amplification_ is not None
         if self.speed_n_:
             at_speed = max(self.speed_sum_ / self.speed_n_, p.vibration_floor_g)
             amplification = peak / at_speed
-            rough = amplification >= p.imbalance_ratio and peak >= p.imbalance_min_peak_g
+            if not learned:
+                # Getting to know this washer: no verdict, its spins are its normal.
+                self._learn(amplification, peak)
+                self._reset_spin()
+                return
+            assert self.normal_amplification_ is not None
+            normal = math.exp(self.normal_amplification_)
+            rough = (
+                amplification >= p.imbalance_rel_ratio * normal and peak >= p.imbalance_min_peak_g
+            )
             self.spins_judged_ += 1
             self.spins_rough_ += int(rough)
-            if not rough:
-                a = log_floor(amplification)
-                prior = self.normal_amplification_
-                self.normal_amplification_ = a if prior is None else prior + 0.2 * (a - prior)
             if amplification >= self.cycle_amplification_:
                 self.cycle_amplification_ = amplification
                 self.cycle_at_speed_ = at_speed
             self.cycle_peak_ = max(self.cycle_peak_, peak)
-        elif self.spin_top_ < p.plateau_min_rpm / 2 and peak >= p.imbalance_abort_peak_g:
-            # Never got past the resonance, shaking hard on the way: aborted spin-ups.
+        elif learned and self.spin_top_ < p.plateau_min_rpm / 2 and peak >= self._abort_peak():
+            # Never got past the resonance, shaking far harder than it normally does on
+            # the way: aborted spin-ups.
             self.spins_judged_ += 1
             self.spins_rough_ += 1
             self.spins_stalled_ += 1
             self.cycle_peak_ = max(self.cycle_peak_, peak)
         self._reset_spin()
+
+    def _learn(self, amplification: float, peak: float) -> None:
+        p = self.profile
+        self.learned_spins_.append(round(log_floor(amplification), 5))
+        self.learned_peaks_.append(round(peak, 4))
+        if len(self.learned_spins_) >= p.imbalance_learn_spins:
+            # Its smoother spins: a damper that fails in the first days must not teach
+            # its own shaking as normal, and a healthy one's spins are all alike.
+            ordered = sorted(self.learned_spins_)
+            self.normal_amplification_ = ordered[len(ordered) // 4]
+
+    def _abort_peak(self) -> float:
+        """How hard a spin-up that never reached speed must shake to count: far above this
+        washer's normal spin-up peak, and a real knock."""
+        p = self.profile
+        peaks = sorted(self.learned_peaks_)
+        normal = peaks[len(peaks) // 2] if peaks else 0.0
+        return max(p.imbalance_abort_rel_peak * normal, p.imbalance_min_peak_g)
 
     def _end_cycle(self, reading: Reading) -> Anomaly | None:
         p = self.profile
@@ -167,7 +203,8 @@ class ImbalanceDetector(WasherDetector):
         normal = (
             None if self.normal_amplification_ is None else math.exp(self.normal_amplification_)
         )
-        excess = 1.0 if amplification is None else amplification / p.imbalance_ratio - 1.0
+        threshold = p.imbalance_rel_ratio * (normal or 1.0)
+        excess = 1.0 if amplification is None else amplification / threshold - 1.0
         confidence = (
             0.6
             + 0.1 * (len(rough_cycles) - p.imbalance_confirm_cycles + 1)
@@ -197,7 +234,7 @@ class ImbalanceDetector(WasherDetector):
                     else round(amplification - normal, 2)
                 ),
                 "quantity": "resonance amplification (spin-up peak / vibration at speed)",
-                "threshold": p.imbalance_ratio,
+                "threshold": round(threshold, 2),
                 "spin_up_peak_g": round(peak, 2),
                 "at_speed_g": round(sorted(at_speed)[len(at_speed) // 2], 3) if at_speed else None,
                 "cycles_rough": len(rough_cycles),

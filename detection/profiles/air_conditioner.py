@@ -18,51 +18,60 @@ class AirConditionerProfile:
     200-1400 W rising with the outdoor temperature; filter pressure drop 20-80 Pa,
     rising slowly with run hours and falling when the owner rinses the filter.
 
-    Cooling delivered per watt (the refrigerant test) follows
-    ``log ΔT = c + a_p log(P) + a_rpm log(rpm/1000) + a_out (T_out - 30) + a_ret (T_ret - 26)``:
-    sensible cooling is COP x compressor power, spread over an airflow proportional to
-    fan speed; COP falls with the condenser's air temperature and at high compressor
-    speed, and rises with warmer return air. The exponents below come from that physics
-    and were fitted (with one intercept per unit) on healthy simulated units; `c` is the
-    device's own, learned, and `refrigerant_prior_intercept` is the fleet's typical one.
+    Cooling delivered per watt (the refrigerant test): sensible cooling is airflow x
+    supply-return ΔT, and airflow follows fan speed (fan laws), so ``ΔT x rpm`` per watt of
+    compressor input is the work done against the heat load per watt spent. How much a
+    healthy unit delivers depends on its build, its installation, the condenser's air
+    (COP falls as it warms), the compressor's speed (an inverter at part load is more
+    efficient) and the humidity; no figure for it is assumed. Each unit learns its own,
+    in bins of outdoor temperature and compressor input (the speed's proxy), from its
+    first day(s), and is judged only against a bin it has learned.
     """
 
     # Readings further apart than this do not count as continuous observation.
     max_gap_s: float = 15 * 60.0
     # One sample never carries more weight than this much time.
     max_sample_weight_s: float = 5 * 60.0
-    # Power that is not the compressor: controller electronics, and the fan (cubic in rpm).
-    electronics_w: float = 9.0
-    fan_w_at_1000_rpm: float = 20.0
     fan_running_rpm: float = 300.0  # below this the indoor fan is off
 
-    # Refrigerant low: supply-return ΔT below what this unit's compressor power, fan
-    # speed, outdoor and return air would give a healthy unit.
+    # Refrigerant low: less cooling per watt (log of ΔT x rpm/1000 per compressor W)
+    # than this unit gave in the same conditions.
     refrigerant_settle_s: float = 8 * 60.0  # compressor running this long: coil settled
-    refrigerant_min_compressor_w: float = 120.0
+    # Below this input (all of it) a compressor is barely turning over, or the reading is
+    # the controller and fan alone: too little work to judge the charge by.
+    refrigerant_min_compressor_w: float = 100.0
     refrigerant_min_delta_c: float = 0.3
-    # Supply air this cold: the coil is at its anti-freeze limit and the controller, not
-    # the refrigerant charge, sets the ΔT (a slow fan behind a fast compressor).
+    # Supply air this cold: the coil is near its anti-freeze limit (evaporator at 0 °C,
+    # supply air 8-10 °C) and the controller, not the charge, sets the ΔT.
     refrigerant_coil_limited_supply_c: float = 11.5
-    refrigerant_power_exp: float = 0.67
-    refrigerant_rpm_exp: float = -0.77
-    refrigerant_outdoor_slope: float = -0.024  # per K of outdoor air above 30 °C
-    refrigerant_return_slope: float = 0.027  # per K of return air above 26 °C
-    refrigerant_prior_intercept: float = -1.80  # fleet typical (sd ~0.06 between units)
-    refrigerant_prior_margin: float = 0.30  # the model's floor: no unit is normal below
     refrigerant_block_s: float = 30 * 60.0  # steady running time averaged into one block
-    refrigerant_level_tau_s: float = 4 * HOUR_S  # of running time
-    refrigerant_baseline_tau_s: float = 60 * HOUR_S  # of running time
-    refrigerant_prior_blocks: float = 4.0  # the prior intercept counts as this many blocks
-    refrigerant_warmup_blocks: int = 12  # learn the unit's own intercept for this long
-    refrigerant_min_blocks: int = 6  # no verdict on less
-    refrigerant_drop: float = 0.16  # log units: 15 % less cooling per watt than expected
-    refrigerant_confirm_s: float = 2 * HOUR_S  # of running time below it
-    # The baseline learns only while a CUSUM (per running hour) of the shortfall less this
-    # allowance stands at zero; the onset is when a more sensitive one last stood there.
-    refrigerant_learn_allowance: float = 0.06
-    refrigerant_onset_allowance: float = 0.02
-    refrigerant_clear_drop: float = 0.08  # episode over once back within this...
+    # Conditions bins: condenser air (COP falls ~2-3 %/K, so 2 K keeps a bin within ~5 %)
+    # and compressor input in log steps (power ~ speed^1.2-1.4 on an inverter).
+    refrigerant_outdoor_bin_c: float = 2.0
+    refrigerant_power_bin_log: float = 0.2
+    # A neighbouring bin in easier conditions is used less the most a healthy unit loses
+    # to them: COP falls ~2-3 %/K of condenser air (the lift grows), and an inverter's
+    # cooling per watt falls as its input grows (~input^-0.25, bounded here by 0.4).
+    refrigerant_cop_loss_per_k: float = 0.03
+    refrigerant_cop_loss_per_log_w: float = 0.4
+    refrigerant_bin_blocks: int = 9  # a bin learns from its first this many normal blocks,
+    refrigerant_bin_blocks_per_day: int = 3  # at most this many a day (humid days differ)
+    refrigerant_bin_min_blocks: int = 4  # ...and is used once it has this many
+    # No verdict at all before the unit has been watched this long and has learned this
+    # many blocks: a new unit's first day says what normal is, not what is wrong.
+    refrigerant_warmup_s: float = 36 * HOUR_S
+    refrigerant_warmup_blocks: int = 12
+    # A block's shortfall, in log units, is judged against the bin's spread (MAD); the
+    # spread is never taken as less than this (a humid day takes a few % of the capacity
+    # for dehumidifying; sensors read to 0.1 K).
+    refrigerant_min_spread: float = 0.04
+    refrigerant_drop: float = 0.16  # log units: ~15 % less cooling per watt...
+    refrigerant_drop_z: float = 2.5  # ...and this many spreads below the bin's median
+    refrigerant_recent_weight: float = 0.35  # EWMA weight per block of the shortfall
+    refrigerant_confirm_s: float = 3 * HOUR_S  # of running time short by both
+    # The onset is when a CUSUM of the shortfall less this allowance last stood at zero.
+    refrigerant_onset_allowance: float = 0.04
+    refrigerant_clear_drop: float = 0.05  # episode over once back within this...
     refrigerant_clear_hold_s: float = 12 * HOUR_S  # ...for this much running time
     duty_tau_s: float = 24 * HOUR_S  # compressor share of switched-on time (evidence)
 

@@ -29,6 +29,9 @@ class WasherProfile:
     # judged at its first idle report.
     max_gap_s: float = 5 * 60.0
 
+    # A drum turning faster than this is spinning, whatever phase is reported: laundry
+    # tumbles at 30-60 rpm and sticks to the drum (distribution) below ~100 rpm.
+    spin_detect_rpm: float = 120.0
     # Spin figures. A report is at full speed when the drum turns at least this fast and
     # within `plateau_tolerance` of the report before (a whole interval at speed).
     plateau_min_rpm: float = 600.0
@@ -36,48 +39,49 @@ class WasherProfile:
     vibration_floor_g: float = 0.05  # at-speed vibration is never taken as less than this
 
     # Imbalance (suspension): the resonance peak spinning up, relative to the vibration at
-    # speed of the same spin, measures how little damping is left; normal 1.5-3.5 whatever
-    # the load, 8+ with a broken shock absorber.
-    imbalance_ratio: float = 4.0  # a spin is rough at this amplification...
+    # speed of the same spin, measures how little damping is left (the amplification at
+    # resonance goes as 1 / damping ratio, whatever the load). Each washer learns its own
+    # (median of its first smooth spins; cabinets, feet and floors differ) and is judged
+    # against it: a spin is rough when it amplifies `imbalance_rel_ratio` times more
+    # (half the damping gone) and the peak is a real knock. Spin-ups that never reach
+    # speed count as rough when they shook this much harder than its normal peak.
+    imbalance_learn_spins: int = 6
+    imbalance_rel_ratio: float = 2.0
     imbalance_min_peak_g: float = 0.4  # ...if its spin-up peak is also at least this
-    imbalance_abort_peak_g: float = 1.3  # a spin that never got to speed, shaking this hard
+    imbalance_abort_rel_peak: float = 2.5  # a spin that never got to speed, shaking this hard
     imbalance_window_cycles: int = 4  # rough in this many of the last cycles...
     imbalance_confirm_cycles: int = 3  # ...at least this many: confirmed
     imbalance_clear_cycles: int = 3  # smooth this many cycles in a row: episode over
 
     # Bearing wear: worn drum bearings drag (more current at speed, up to +50 % worn out)
     # and rumble (vibration at speed growing as rpm^2), cycle after cycle. Each cycle's
-    # longest spin at full speed is judged: log current against this washer's normal
-    # line (log current against speed in 1000 rpm), log vibration against its normal.
-    # Normal starts from what the model's build says (every unit of a model draws within
-    # a few percent of the same current at speed; any washer's spin controller keeps the
-    # shaking at speed below ~0.4 g) and is pulled toward the unit's own cycles as they
-    # come. Both excesses, in standard units, are accumulated over cycles (CUSUM), so
-    # one heavy load proves nothing, and a washer already worn when first seen is still
-    # judged against its model. Slower final spins are skipped: the controller slowed
-    # down for a load it could not balance, so the laundry is wetter and the shaking at
-    # the controller's limit.
+    # longest spin at full speed is judged against this washer's own normal at the same
+    # speed (bins of `bearing_speed_bin_rpm`): the median and MAD of log current and log
+    # vibration over its first normal cycles there. Units of one model differ by tens of
+    # percent (motor, belt, tub seal, installation), so no figure is assumed; a maker's
+    # rated current may be provisioned (`bearing_rated_current_a` at
+    # `bearing_rated_rpm`), and then judges that speed until the unit has its own normal.
+    # Both excesses, in spreads, are accumulated over cycles (CUSUM), so one heavy load
+    # proves nothing. Slower final spins (a load the controller could not balance) are
+    # another bin, and a bin not yet learned gives no verdict.
     bearing_min_rpm: float = 900.0
-    bearing_current_slope: float = 1.15  # prior: d log(current) / d(rpm / 1000) near 1000
-    bearing_slope_prior_weight: float = 0.1  # the prior counts as this much spread data
-    # Normal current at 1000 rpm for the model, A (None: unknown model, learn it from the
-    # unit alone), how far units of the model differ (log sd), and how far one unit's
-    # cycles differ (load, water left in the laundry, measurement; log sd).
-    bearing_normal_current_a: float | None = None
-    bearing_current_unit_spread: float = 0.055
-    bearing_current_cycle_spread: float = 0.035
-    # Vibration at full speed: normal for the type, how far units differ (floor, feet,
-    # suspension; log sd), how far one unit's cycles differ (the load's balance; log sd).
-    bearing_normal_vibration_g: float = 0.17
-    bearing_vibration_unit_spread: float = 0.3
-    bearing_vibration_cycle_spread: float = 0.7
-    # What looks normal teaches normal (standard units above it; anything, with no excess
-    # going on): current drawn while the vibration was at most this far up...
+    bearing_speed_bin_rpm: float = 100.0
+    bearing_baseline_cycles: int = 3  # a speed's normal is learned from this many cycles
+    # A spread never taken as less than this (log): the load's weight and the water left
+    # in it move the current at speed by a few percent; the balance moves the vibration
+    # by tens of percent.
+    bearing_current_min_spread: float = 0.035
+    bearing_vibration_min_spread: float = 0.35
+    # A maker's figure (optional, provisioned per model): current at this speed, and how
+    # far its units differ (log sd).
+    bearing_rated_current_a: float | None = None
+    bearing_rated_rpm: float = 1000.0
+    bearing_rated_spread: float = 0.08
+    # What looks normal teaches normal (spreads above it): current drawn while the
+    # vibration was at most this far up, vibration while the current was at most this.
     bearing_learn_current_below: float = 0.5
-    # ...and vibration while the current was at most this far up.
     bearing_learn_vibration_below: float = 1.5
-    bearing_baseline_weight: float = 0.05  # the least a new normal cycle weighs (~20 cycles)
-    bearing_allowance: float = 1.5  # standard units of excess (both together) free a cycle
+    bearing_allowance: float = 1.5  # spreads of excess (both together) free a cycle
     bearing_cusum_limit: float = 3.5  # accumulated excess that confirms wear...
     bearing_current_margin: float = 0.03  # ...with recent cycles' current this far up (log)...
     bearing_vibration_margin: float = 0.2  # ...and their vibration at speed this far (log)
@@ -99,13 +103,10 @@ class WasherProfile:
         return asdict(self)
 
 
-# What each washer model's build says is normal, where it differs from the type's: the
-# motor's current at 1000 rpm (median over units and loads; units draw within about
-# 5 % of it, one sd). A model not listed is judged on the type's profile.
-WASHER_MODEL_PROFILES: dict[str, WasherProfile] = {
-    "WM-700": WasherProfile(bearing_normal_current_a=1.66),  # 7 kg, belt-driven universal motor
-    "WM-900": WasherProfile(bearing_normal_current_a=0.98),  # 9 kg, direct-drive inverter motor
-}
+# What a maker states about particular models (rated current at speed), where it is
+# provisioned: none is built in. A model not listed is judged on the type's profile,
+# every unit against its own learned normal.
+WASHER_MODEL_PROFILES: dict[str, WasherProfile] = {}
 
 
 def washer_profile_for(model: str | None) -> WasherProfile:

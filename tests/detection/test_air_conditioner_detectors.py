@@ -10,6 +10,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
+import numpy as np
 import pytest
 
 import detection.air_conditioner
@@ -107,13 +108,14 @@ def test_healthy_fleet_through_a_heatwave_open_windows_and_rinses_raises_nothing
             assert _run(kind(), stream.readings) == [], stream.unit.device_id
 
 
-def test_without_the_outdoor_correction_a_heatwave_would_look_like_a_leak(
+def test_without_the_conditions_bins_weather_and_load_would_look_like_a_leak(
     fleet: dict[str, Stream],
 ) -> None:
-    naive = AirConditionerProfile(refrigerant_outdoor_slope=0.0)
+    # One bin for all conditions: the first days' cooling per watt is then "normal" for
+    # hot afternoons and hard-working compressors too, where a watt buys less.
+    naive = AirConditionerProfile(refrigerant_outdoor_bin_c=1e3, refrigerant_power_bin_log=1e3)
     found = [a for s in _of(fleet, "ac-") for a in _run(RefrigerantLowDetector(naive), s.readings)]
-    assert found, "the heatwave should fool a detector that ignores the outdoor air"
-    assert all(HEATWAVE.start_ts <= a.detected_at for a in found)
+    assert found, "healthy units should fool a detector that ignores the conditions"
 
 
 def test_leaking_units_are_flagged_high_once_with_onset_evidence_and_diagnosis(
@@ -137,6 +139,43 @@ def test_leaking_units_are_flagged_high_once_with_onset_evidence_and_diagnosis(
         assert evidence["window_end"] == anomaly.detected_at
         assert anomaly.diagnosis == CATALOG[FaultCode.AC_REFRIGERANT_LOW].as_dict()
         json.dumps({"evidence": dict(evidence), "diagnosis": dict(anomaly.diagnosis)})
+
+
+def test_an_inverter_leak_is_found_while_the_room_is_still_within_a_degree_of_setpoint(
+    fleet: dict[str, Stream],
+) -> None:
+    stream = fleet["leak-0"]  # an inverter unit in a living room, leaking from day 2
+    assert stream.unit.params.inverter
+    (anomaly,) = _run(RefrigerantLowDetector(), stream.readings)
+    sessions = stream.unit.occupants.sessions(
+        START, START + 15 * DAY, stream.unit.seed, stream.unit.climate
+    )
+    last_hour = [
+        r
+        for r in stream.readings
+        if anomaly.detected_at - HOUR < r.ts <= anomaly.detected_at and r.get("compressor_on")
+    ]
+    _, setpoints, _ = sessions.at(np.array([r.ts for r in last_hour]))
+    room = np.array([r.metrics["return_temp_c"] for r in last_hour])
+    assert last_hour and float(np.max(room - setpoints)) <= 1.0
+
+
+def test_healthy_inverters_at_part_load_in_mild_weather_stay_quiet() -> None:
+    # Early summer: the compressors idle along at low speed most of the time, with
+    # setpoint changes, open windows and sleep modes as the households have them.
+    mild = Climate(season_doy=165.0, heatwaves_per_30d=0.0, weather_seed=5)
+    units = [
+        AirConditionerUnit.sample(f"mild-{i}", 1300 + i, model="AC-3500", climate=mild)
+        for i in range(8)
+    ]
+    streams = _streams(units, 10 * DAY)
+    powers = [
+        r.metrics["power_w"] for s in streams.values() for r in s.readings if r.get("compressor_on")
+    ]
+    rated = min(u.params.compressor_w for u in units)
+    assert float(np.median(powers)) < 0.6 * rated, "the premise: mostly part load"
+    for stream in streams.values():
+        assert _run(RefrigerantLowDetector(), stream.readings) == [], stream.unit.device_id
 
 
 def test_clogging_filters_are_flagged_low_once_with_onset_and_evidence(
@@ -214,28 +253,21 @@ def _synthetic(
     ]
 
 
-# What a typical healthy unit delivers for 800 W at 1000 rpm, 33 °C out, 26 °C return.
-_P = AirConditionerProfile()
-HEALTHY_DELTA = 2.718281828 ** (
-    _P.refrigerant_prior_intercept
-    + _P.refrigerant_power_exp * 6.64  # log(~771 W of compressor)
-    + _P.refrigerant_outdoor_slope * 3.0
-)
+HEALTHY_DELTA = 10.0  # any unit's own normal: nothing about it is assumed
 
 
-def test_a_unit_already_leaking_when_first_seen_is_caught_by_the_models_floor() -> None:
-    stream = _synthetic((60.0 * i, 0.55 * HEALTHY_DELTA, 1, 40.0) for i in range(12 * 60))
-    (anomaly,) = _run(RefrigerantLowDetector(), stream)
-    assert anomaly.detected_at <= 6 * HOUR
-    assert anomaly.evidence["learned_blocks"] < _P.refrigerant_warmup_blocks
-    # A healthy unit seen the same way is not.
-    healthy = _synthetic((60.0 * i, HEALTHY_DELTA, 1, 40.0) for i in range(12 * 60))
-    assert _run(RefrigerantLowDetector(), healthy) == []
+def test_an_unknown_unit_gives_no_verdict_on_its_first_day() -> None:
+    # Far less cooling per watt than most units give, from the first reading: without a
+    # maker's figure that is this unit's normal, and nothing is said before it is known.
+    stream = _synthetic((60.0 * i, 0.3 * HEALTHY_DELTA, 1, 40.0) for i in range(30 * 60))
+    detector = RefrigerantLowDetector()
+    assert _run(detector, stream) == []
+    assert detector.shortfall() == 0.0
 
 
 def test_a_leak_episode_ends_after_a_recharge_and_a_new_leak_is_flagged_again() -> None:
     minute, rows = 60.0, list[tuple[float, float, int, float]]()
-    for hours, delta in ((16, 1.0), (10, 0.6), (6, 0.65), (20, 1.0), (10, 0.6)):
+    for hours, delta in ((40, 1.0), (10, 0.6), (6, 0.65), (20, 1.0), (10, 0.6)):
         t0 = rows[-1][0] + minute if rows else 0.0
         rows += [(t0 + i * minute, delta * HEALTHY_DELTA, 1, 40.0) for i in range(hours * 60)]
     found = _run(RefrigerantLowDetector(), _synthetic(rows))
@@ -285,14 +317,14 @@ def test_unwatched_time_does_not_count_as_running() -> None:
     detector = RefrigerantLowDetector()
     before = _synthetic((i * minute, HEALTHY_DELTA, 1, 40.0) for i in range(20))
     _run(detector, before)
-    assert detector.block_w_ > 0
-    weight = detector.block_w_
+    assert detector.block_[0] > 0
+    weight = detector.block_[0]
     # After an hour with nothing received the compressor must settle again in our sight.
     after = _synthetic(
         (before[-1].ts + HOUR + i * minute, HEALTHY_DELTA, 1, 40.0) for i in range(5)
     )
     _run(detector, after)
-    assert detector.block_w_ == weight
+    assert detector.block_[0] == weight
 
 
 def test_detector_set_builds_both_from_a_profile_or_a_saved_state() -> None:

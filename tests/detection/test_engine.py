@@ -85,9 +85,11 @@ def test_state_from_another_version_is_refused() -> None:
 
 
 def test_registering_a_model_puts_its_detectors_on_that_models_profile_and_keeps_state() -> None:
-    from detection.profiles.washer import WASHER_MODEL_PROFILES
+    from detection.profiles import WasherProfile
 
-    engine = DetectionEngine()
+    # A maker's figure for the model, as provisioned (none is built in).
+    WASHER_MODEL_PROFILES = {"WM-700": WasherProfile(bearing_rated_current_a=1.7)}
+    engine = DetectionEngine(model_profiles=WASHER_MODEL_PROFILES)
     washer = DeviceType.WASHER
     reading = Reading("w-1", 1_764_000_000.0, 1, {"drum_rpm": 0.0, "water_level_l": 0.0})
     engine.process(washer, reading)
@@ -96,7 +98,7 @@ def test_registering_a_model_puts_its_detectors_on_that_models_profile_and_keeps
     bearing = engine._devices["w-1"].detectors["bearing_wear"]
     assert bearing.profile is WASHER_MODEL_PROFILES["WM-700"]
     assert engine.state()["devices"]["w-1"]["detectors"] == before, "rebuilt from its state"
-    resumed = DetectionEngine.from_state(engine.state())
+    resumed = DetectionEngine.from_state(engine.state(), model_profiles=WASHER_MODEL_PROFILES)
     assert (
         resumed._devices["w-1"].detectors["bearing_wear"].profile == WASHER_MODEL_PROFILES["WM-700"]
     )
