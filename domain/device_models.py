@@ -15,7 +15,7 @@ from domain.devices import DeviceType
 # The rated figures a maker states that Faultline's detectors use, per type.
 RATINGS: dict[DeviceType, tuple[str, ...]] = {
     DeviceType.FRIDGE: ("default_setpoint_c",),
-    DeviceType.WASHER: (),
+    DeviceType.WASHER: ("rated_spin_current_a", "rated_spin_rpm"),
     DeviceType.AIR_CONDITIONER: (),
     DeviceType.BATTERY_PACK: ("design_capacity_ah", "end_of_life_soh"),
 }

@@ -4,6 +4,7 @@ is a fault."""
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from typing import ClassVar
 
 HOUR_S = 3600.0
 
@@ -23,6 +24,13 @@ class WasherProfile:
 
     `cycle_phase` codes (DESIGN.md): 0 idle, 1 fill, 2 wash, 3 rinse, 4 spin, 5 drain.
     """
+
+    # What a maker states, which a device-model catalog entry may set (`ratings`):
+    # (`domain.device_models.RATINGS` name -> profile field)
+    RATINGS: ClassVar[dict[str, str]] = {
+        "rated_spin_current_a": "bearing_rated_current_a",
+        "rated_spin_rpm": "bearing_rated_rpm",
+    }
 
     # Readings further apart than this do not count as continuous observation: the
     # cycle or drain being watched is dropped rather than judged on a guess. A cycle is
