@@ -144,8 +144,9 @@ _AC = HealthProfile(
 
 _BATTERY = HealthProfile(
     metrics=(
-        # Packs from 12 V to 48 V nominal; the BMS's converter reads 0 or 65.535 V broken.
-        MetricSpec("voltage_v", 5.0, 60.0, stuck_after_s=1 * HOUR_S),
+        # Packs from a single lithium cell (deep discharge at 2 V) to 48 V nominal; the
+        # BMS's converter reads 0 or 65.535 V broken. A model's own range is in the catalog.
+        MetricSpec("voltage_v", 2.0, 60.0, stuck_after_s=1 * HOUR_S),
         MetricSpec("current_a", -1000.0, 1000.0),
         MetricSpec("temp_c", -30.0, 100.0, stuck_after_s=1 * HOUR_S),
         MetricSpec("soc_pct", 0.0, 100.0),

@@ -43,15 +43,30 @@ def _run(engine: DetectionEngine, days: int) -> list[str]:
     return found
 
 
-def test_a_single_cell_is_judged_against_its_models_range_not_a_packs() -> None:
-    by_type = DetectionEngine()
-    by_type.register("cell-1", DeviceType.BATTERY_PACK, model="CELL-18650")
-    assert FaultCode.SENSOR_OUT_OF_RANGE.value in _run(by_type, 10)
+def test_a_sensor_railed_inside_the_types_range_is_caught_by_its_models_range() -> None:
+    """A 48 V pack's voltage sensor stuck at 20 V: possible for some pack, not this one."""
+    pack = DeviceModelSpec("PACK-48", DeviceType.BATTERY_PACK, ranges={"voltage_v": (36.0, 58.8)})
 
+    def railed(engine: DetectionEngine) -> list[str]:
+        engine.register("pack-1", DeviceType.BATTERY_PACK, model="PACK-48")
+        found = []
+        for minute in range(30):
+            metrics = {"voltage_v": 20.0, "current_a": 1.0 + 0.1 * (minute % 3), "temp_c": 25.0}
+            reading = Reading("pack-1", START + 60.0 * minute, minute + 1, metrics)
+            found += [a.fault_code.value for a in engine.process(DeviceType.BATTERY_PACK, reading)]
+        return found
+
+    assert railed(DetectionEngine()) == []
     by_model = DetectionEngine()
-    assert by_model.set_model_specs([CELL]) == []
-    by_model.register("cell-1", DeviceType.BATTERY_PACK, model="CELL-18650")
-    assert _run(by_model, 10) == []
+    assert by_model.set_model_specs([pack]) == []
+    assert railed(by_model) == [FaultCode.SENSOR_OUT_OF_RANGE.value]
+
+
+def test_a_daily_reporter_is_judged_on_its_models_interval() -> None:
+    engine = DetectionEngine()
+    assert engine.set_model_specs([CELL]) == []
+    engine.register("cell-1", DeviceType.BATTERY_PACK, model="CELL-18650")
+    assert _run(engine, 10) == []
 
 
 def test_an_entry_provisioned_later_rebuilds_that_models_devices_keeping_their_state() -> None:
