@@ -112,7 +112,7 @@ def test_a_customer_moves_the_visit_from_the_alert_and_later_rates_it(
     ticket_id = world.open_ticket("fridge-anna")
     phone.goto(world.link(ticket_id=ticket_id, audience="customer", kind="visit_booked"))
     expect(phone).to_have_url(re.compile(f"/my/tickets/{ticket_id}$"))
-    expect(phone.get_by_test_id("found")).to_have_text("Fridge cooling weak")
+    expect(phone.get_by_test_id("found")).to_have_text("Fridge losing cooling capacity")
     before = phone.get_by_test_id("window").inner_text()
 
     phone.get_by_text("Choose another time").tap()
