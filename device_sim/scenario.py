@@ -15,7 +15,7 @@ from enum import Enum
 from typing import Any
 
 from device_sim import kinds
-from device_sim.appliance_errors import error_events
+from device_sim.appliance_errors import ApplianceControllers, ErrorRates
 from device_sim.connectivity import delivered_readings, status_changes
 from device_sim.fleet import Fleet
 from device_sim.messages import Delivery, Outgoing, encode
@@ -65,6 +65,7 @@ def deliveries(
     transport: TransportConfig | None = None,
     events: bool = True,
     status: bool = True,
+    error_rates: ErrorRates | None = None,
 ) -> Iterator[Delivery]:
     """Everything the fleet's devices send, in order of arrival at the broker (`at`).
 
@@ -72,9 +73,9 @@ def deliveries(
     exactly `readings()`, each delivered at its own `ts`.
     """
     end_ts = start_ts + duration_s
-    raised: list[Delivery] = []
+    controllers = None
     if events:
-        raised = appliance_events(fleet, start_ts=start_ts, end_ts=end_ts)
+        controllers = _controllers(fleet, start_ts=start_ts, end_ts=end_ts, rates=error_rates)
     changes: list[Delivery] = []
     if status:
         changes = status_changes(
@@ -84,7 +85,7 @@ def deliveries(
     uplink = Uplink(
         sensor_faults=fleet.sensor_faults,
         outages=fleet.outages,
-        events=raised,
+        controllers=controllers,
         status=changes,
         transport=transport or TransportConfig(),
     )
@@ -100,13 +101,39 @@ def measured(
     return _measured(fleet, start_ts=start_ts, duration_s=duration_s, interval_s=interval_s)
 
 
-def appliance_events(fleet: Fleet[Any], *, start_ts: float, end_ts: float) -> list[Delivery]:
-    """The error codes the fleet's appliances raise in `[start_ts, end_ts)`, in time order."""
+def appliance_events(
+    fleet: Fleet[Any],
+    *,
+    start_ts: float,
+    end_ts: float,
+    interval_s: float = 60.0,
+    rates: ErrorRates | None = None,
+) -> list[Delivery]:
+    """The error codes the fleet's appliances raise in `[start_ts, end_ts)`, in time order.
+
+    Their controllers watch the physics, so this steps the fleet's banks (as `readings`).
+    """
+    controllers = _controllers(fleet, start_ts=start_ts, end_ts=end_ts, rates=rates)
+    ticks = _ticks_of(fleet, start_ts=start_ts, duration_s=end_ts - start_ts, interval_s=interval_s)
+    out: list[Delivery] = []
+    for ts, _, _, ids, metrics in ticks:
+        out.extend(controllers.due(ts))
+        names = tuple(metrics)
+        for device_id, row in zip(ids, zip(*metrics.values(), strict=True), strict=True):
+            controllers.observe(device_id, ts, dict(zip(names, row, strict=True)))
+    out.extend(controllers.due(float("inf")))
+    return out
+
+
+def _controllers(
+    fleet: Fleet[Any], *, start_ts: float, end_ts: float, rates: ErrorRates | None
+) -> ApplianceControllers:
     by_type = {t: kinds.kind(t) for t in {d.type for d in fleet.devices}}
-    return error_events(
+    return ApplianceControllers(
         ((u, by_type[d.type]) for d, u in zip(fleet.devices, fleet.units, strict=True)),
         start_ts=start_ts,
         end_ts=end_ts,
+        rates=rates,
     )
 
 
