@@ -37,7 +37,7 @@ class ErrorRates:
 class _Check:
     """One unit's controller check for one code, and how long it has been failing."""
 
-    __slots__ = ("error", "since", "last")
+    __slots__ = ("error", "last", "since")
 
     def __init__(self, error: ApplianceError) -> None:
         self.error = error
