@@ -164,26 +164,31 @@ def _physics(
 def _ticks_of(
     fleet: Fleet[Any], *, start_ts: float, duration_s: float, interval_s: float
 ) -> Iterator[Tick]:
-    """Each type's bank, merged by event time (types in `DeviceType` order at equal times)."""
-    groups: dict[DeviceType, tuple[list[str], list[Any]]] = {}
+    """Each type's bank, merged by event time (types in `DeviceType` order at equal times).
+
+    Units reporting at their own interval (`fleet.report_intervals`) get a bank of their
+    own per type and interval.
+    """
+    groups: dict[tuple[DeviceType, float], tuple[list[str], list[Any]]] = {}
+    own = fleet.report_intervals
     for device, unit in zip(fleet.devices, fleet.units, strict=True):
-        ids, units = groups.setdefault(device.type, ([], []))
+        key = (device.type, float(own.get(device.device_id, interval_s)))
+        ids, units = groups.setdefault(key, ([], []))
         ids.append(device.device_id)
         units.append(unit)
     streams = []
-    for order, device_type in enumerate(t for t in DeviceType if t in groups):
-        ids, units = groups[device_type]
+    keys = sorted(groups, key=lambda k: (list(DeviceType).index(k[0]), k[1]))
+    for order, (device_type, every) in enumerate(keys):
+        ids, units = groups[(device_type, every)]
         kind = kinds.kind(device_type)
-        bank = kind.bank(units, start_ts=start_ts, interval_s=interval_s)
-        per_window = max(1, min(int(_DAY_S // interval_s), WINDOW_UNIT_REPORTS // len(units)))
-        stepping = _stepping(kind, units[0], start_ts, interval_s)
-        if stepping is _Stepping.WHOLE or per_window * interval_s >= duration_s:
+        bank = kind.bank(units, start_ts=start_ts, interval_s=every)
+        per_window = max(1, min(int(_DAY_S // every), WINDOW_UNIT_REPORTS // len(units)))
+        stepping = _stepping(kind, units[0], start_ts, every)
+        if stepping is _Stepping.WHOLE or per_window * every >= duration_s:
             streams.append(_ticks(bank, order, ids, duration_s=duration_s))
         else:
             streams.append(
-                _windows(
-                    bank, stepping, order, ids, duration_s, interval_s, per_window * interval_s
-                )
+                _windows(bank, stepping, order, ids, duration_s, every, per_window * every)
             )
     if len(streams) == 1:
         return streams[0]
