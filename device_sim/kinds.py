@@ -3,9 +3,9 @@
 A kind ties a `DeviceType` to its simulator (a unit class with `sample()`, a bank class
 that steps many units with `ticks()`), the faults and models it supports, and the facts
 the generic parts need: which sensors can fail and how, and which error codes the
-appliance's controller raises itself, on which check of its own signals. Adding a type is one line in `_SOURCES` (plus its data rows).
-Simulator modules are imported on first use, so a type whose module is not there yet
-is simply not available.
+appliance's controller raises itself, on which check of its own signals. Adding a type
+is one line in `_SOURCES` (plus its data rows). Simulator modules are imported on first
+use, so a type whose module is not there yet is simply not available.
 """
 
 from __future__ import annotations
