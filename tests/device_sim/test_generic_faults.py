@@ -229,7 +229,8 @@ def test_an_appliance_raises_its_error_code_when_its_own_check_trips_not_at_a_fi
     tripped = [r.ts for r in own if error.trips(r.metrics)]
     assert tripped and tripped[0] > START + HOUR + 600, "a stopped compressor takes a while"
     assert events[0].ts >= tripped[0] + error.hold_s
-    assert all(error.trips(r.metrics) for r in own if tripped[0] <= r.ts <= events[0].ts)
+    held = [r for r in own if events[0].ts - error.hold_s <= r.ts <= events[0].ts]
+    assert held and all(error.trips(r.metrics) for r in held), "tripped for the whole hold"
     gaps = {b.ts - a.ts for a, b in itertools.pairwise(events)}
     assert gaps == {error.repeat_s}, "raised again while the cabinet stays warm"
 
