@@ -7,7 +7,7 @@ import math
 from typing import Any, ClassVar, Generic, TypeVar
 
 from detection.catalog import diagnosis_for
-from domain import Anomaly, FaultCode, Reading, Severity
+from domain import Anomaly, AnomalySource, FaultCode, Reading, Severity
 
 P = TypeVar("P")
 D = TypeVar("D", bound="ProfiledDetector[Any]")
@@ -69,6 +69,6 @@ class ProfiledDetector(Generic[P]):
             onset_at=onset_at,
             confidence=round(min(max(confidence, 0.0), 1.0), 3),
             summary=summary,
-            evidence=evidence,
+            evidence={**evidence, "source": AnomalySource.TELEMETRY.value},
             diagnosis=diagnosis_for(self.fault_code),
         )

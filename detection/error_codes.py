@@ -13,7 +13,7 @@ from typing import Any
 
 from detection.catalog import diagnosis_for
 from detection.profiles.error_codes import ErrorCode
-from domain import Anomaly, FaultCode, Severity
+from domain import Anomaly, AnomalySource, FaultCode, Severity
 from domain.wire import ApplianceEvent
 
 
@@ -57,6 +57,7 @@ class ErrorCodeDetector:
             confidence=0.9 if known is not None else 0.6,
             summary=f"The appliance reported error {event.code} ({meaning}){detail}.",
             evidence={
+                "source": AnomalySource.ERROR_CODE.value,
                 "metric": "error_code",
                 "observed": event.code,
                 "baseline": "no error codes",

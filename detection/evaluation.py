@@ -5,7 +5,8 @@ alarms) matches a labelled episode of the same device and fault code when it was
 between the episode's onset and its end (plus `late_grace_s`). Per fault code:
 precision (alarms that match / alarms), recall (episodes found / episodes), F1, median
 and p90 detection delay (first matching `detected_at` - labelled onset), false alarms per
-1,000 device-days, and duplicates (extra alarms for an episode already found).
+1,000 device-days, and duplicates (extra alarms for an episode already found). Alarms
+and false alarms are also counted per source (telemetry, error code, fleet model).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from domain import Anomaly, FaultCode
+from domain import Anomaly, AnomalySource, FaultCode, source_of
 
 DAY_S = 86400.0
 
@@ -77,6 +78,8 @@ class EvalReport:
 
     codes: dict[FaultCode, CodeScore]
     device_days: float
+    # Per source of the alarm: [alarms, false alarms].
+    sources: dict[AnomalySource, list[int]] = field(default_factory=dict)
 
     @property
     def false_alarms(self) -> int:
@@ -129,16 +132,21 @@ def score(
         by_key[(episode.device_id, episode.fault_code)].append(episode)
         table.setdefault(episode.fault_code, CodeScore(episode.fault_code)).episodes += 1
     first_hit: dict[Episode, float] = {}
+    sources: dict[AnomalySource, list[int]] = {}
     for anomaly in sorted(anomalies, key=lambda a: a.detected_at):
         if not is_new_alarm(anomaly):
             continue
         row = table.setdefault(anomaly.fault_code, CodeScore(anomaly.fault_code))
         row.alarms += 1
+        counts = sources.setdefault(source_of(anomaly), [0, 0])
+        counts[0] += 1
+        counts[1] += 1
         t = anomaly.detected_at
         for episode in by_key.get((anomaly.device_id, anomaly.fault_code), ()):
             end = end_ts if episode.end_ts is None else episode.end_ts
             if episode.onset_ts <= t <= end + late_grace_s:
                 row.matched_alarms += 1
+                counts[1] -= 1
                 if episode in first_hit:
                     row.duplicates += 1
                 else:
@@ -151,7 +159,7 @@ def score(
     for row in table.values():
         row.false_per_kdd = row.false_alarms / device_days * 1000.0 if device_days else 0.0
     ordered = dict(sorted(table.items(), key=lambda item: list(FaultCode).index(item[0])))
-    return EvalReport(ordered, device_days)
+    return EvalReport(ordered, device_days, dict(sorted(sources.items())))
 
 
 def format_report(report: EvalReport) -> str:
@@ -174,6 +182,12 @@ def format_report(report: EvalReport) -> str:
         f"all codes: {report.false_alarms} false alarms over {report.device_days:,.0f} "
         f"device-days = {report.false_per_kdd:.2f} per 1,000 device-days"
     )
+    if report.sources:
+        by_source = ", ".join(
+            f"{source.value} {alarms} ({false} false)"
+            for source, (alarms, false) in report.sources.items()
+        )
+        lines.append(f"alarms by source: {by_source}")
     return "\n".join(lines)
 
 

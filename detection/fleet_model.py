@@ -22,7 +22,7 @@ from sklearn.base import BaseEstimator
 from sklearn.ensemble import IsolationForest
 
 from detection.catalog import diagnosis_for
-from domain import Anomaly, FaultCode, Severity
+from domain import Anomaly, AnomalySource, FaultCode, Severity
 
 HOUR_S = 3600.0
 FLOOR_WINDOW = 5  # changes per stretch when looking for the hour's quietest one
@@ -263,6 +263,7 @@ class FleetModel(BaseEstimator):
                 "fault signature matches."
             ),
             evidence={
+                "source": AnomalySource.FLEET_MODEL.value,
                 "metric": metric,
                 "observed": top["observed"],
                 "baseline": top["baseline"],

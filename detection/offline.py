@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 
 from detection.catalog import diagnosis_for
 from detection.profiles.health import HealthProfile
-from domain import Anomaly, FaultCode, Severity
+from domain import Anomaly, AnomalySource, FaultCode, Severity
 
 NEVER = float("-inf")
 
@@ -151,6 +151,7 @@ class OfflineDetector:
                 f"reporting" + (" (the device's connection dropped)." if will else ".")
             ),
             evidence={
+                "source": AnomalySource.TELEMETRY.value,
                 "metric": "last_reading_ts",
                 "observed": heard_at,
                 "baseline": watermark,

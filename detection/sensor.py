@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 
 from detection.catalog import diagnosis_for
 from detection.profiles.health import HealthProfile
-from domain import Anomaly, FaultCode, Reading, Severity
+from domain import Anomaly, AnomalySource, FaultCode, Reading, Severity
 
 
 class StuckSensorDetector:
@@ -119,6 +119,7 @@ class StuckSensorDetector:
                 "stuck."
             ),
             evidence={
+                "source": AnomalySource.TELEMETRY.value,
                 "metric": name,
                 "observed": value,
                 "baseline": f"changes by more than {tolerance} within {limit_min:.0f} min",
@@ -234,6 +235,7 @@ class OutOfRangeDetector:
                 f"({low} to {high}): open or shorted sensor or wiring."
             ),
             evidence={
+                "source": AnomalySource.TELEMETRY.value,
                 "metric": name,
                 "observed": value,
                 "baseline": [low, high],

@@ -52,6 +52,8 @@ class Fleet(Generic[U]):
     sensor_faults: tuple[SensorFault, ...] = ()
     outages: tuple[OfflineSpell, ...] = ()
     customers: tuple[Customer, ...] = ()
+    # Devices reporting at their own interval (s) rather than the run's (robustness mode).
+    report_intervals: Mapping[str, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._by_id.update({d.device_id: i for i, d in enumerate(self.devices)})

@@ -3,18 +3,19 @@
 A kind ties a `DeviceType` to its simulator (a unit class with `sample()`, a bank class
 that steps many units with `ticks()`), the faults and models it supports, and the facts
 the generic parts need: which sensors can fail and how, and which error codes the
-appliance reports itself. Adding a type is one line in `_SOURCES` (plus its data rows).
-Simulator modules are imported on first use, so a type whose module is not there yet
-is simply not available.
+appliance's controller raises itself, on which check of its own signals. Adding a type
+is one line in `_SOURCES` (plus its data rows). Simulator modules are imported on first
+use, so a type whose module is not there yet is simply not available.
 """
 
 from __future__ import annotations
 
 import importlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from device_sim import error_checks as check
 from device_sim.faults import FaultSpec
 from domain import DeviceType, FaultCode
 
@@ -73,12 +74,18 @@ class SensorRange:
 
 @dataclass(frozen=True, slots=True)
 class ApplianceError:
-    """An error code the appliance's own controller raises when a fault shows itself."""
+    """An error code the appliance's own controller raises when its own check fails.
+
+    `trips` is the controller's check on one report (`device_sim/error_checks.py`); the
+    code is raised once it has held for `hold_s` without a break, and again, at most every
+    `repeat_s`, while it holds or whenever it holds again. Nothing here knows the fault.
+    """
 
     code: str
     message: str
-    delay_s: float  # after the fault's onset: how long the controller takes to notice
-    repeat_s: float | None = None  # raised again this often while the fault lasts
+    trips: Callable[[Mapping[str, float]], bool]
+    hold_s: float
+    repeat_s: float | None = None
 
 
 @dataclass(frozen=True)
@@ -172,30 +179,44 @@ SENSORS: dict[DeviceType, tuple[SensorRange, ...]] = {
 ERRORS: dict[DeviceType, dict[FaultCode, ApplianceError]] = {
     DeviceType.FRIDGE: {
         FaultCode.FRIDGE_COMPRESSOR_FAILURE: ApplianceError(
-            "E21", "compressor does not start", delay_s=20 * 60.0, repeat_s=6 * 3600.0
+            "E21",
+            "compressor does not start",
+            check.fridge_warm_and_compressor_off,
+            hold_s=45 * 60.0,
+            repeat_s=6 * 3600.0,
         ),
     },
     DeviceType.WASHER: {
         FaultCode.WASHER_DRAIN_BLOCKED: ApplianceError(
             "E-OE",
             "drain error: water not pumped out in time",
-            delay_s=36 * 3600.0,
-            repeat_s=24 * 3600.0,
+            check.washer_water_left_in_drain,
+            hold_s=12 * 60.0,
+            repeat_s=6 * 3600.0,
         ),
         FaultCode.WASHER_IMBALANCE: ApplianceError(
-            "E-UE", "unbalanced load: spin aborted", delay_s=12 * 3600.0, repeat_s=24 * 3600.0
+            "E-UE",
+            "unbalanced load: spin aborted",
+            check.washer_spin_without_speed,
+            hold_s=5 * 60.0,
+            repeat_s=6 * 3600.0,
         ),
     },
     DeviceType.AIR_CONDITIONER: {
         FaultCode.AC_REFRIGERANT_LOW: ApplianceError(
-            "E5", "low refrigerant protection", delay_s=4 * 86400.0, repeat_s=86400.0
+            "E5",
+            "low refrigerant protection",
+            check.ac_running_without_cooling,
+            hold_s=30 * 60.0,
+            repeat_s=86400.0,
         ),
     },
     DeviceType.BATTERY_PACK: {
         FaultCode.BATTERY_OVERHEAT: ApplianceError(
             "BMS-OT",
             "over-temperature: charging suspended",
-            delay_s=2 * 3600.0,
+            check.battery_over_temperature,
+            hold_s=10 * 60.0,
             repeat_s=12 * 3600.0,
         ),
     },

@@ -15,7 +15,7 @@ from enum import Enum
 from typing import Any
 
 from device_sim import kinds
-from device_sim.appliance_errors import error_events
+from device_sim.appliance_errors import ApplianceControllers, ErrorRates
 from device_sim.connectivity import delivered_readings, status_changes
 from device_sim.fleet import Fleet
 from device_sim.messages import Delivery, Outgoing, encode
@@ -65,6 +65,7 @@ def deliveries(
     transport: TransportConfig | None = None,
     events: bool = True,
     status: bool = True,
+    error_rates: ErrorRates | None = None,
 ) -> Iterator[Delivery]:
     """Everything the fleet's devices send, in order of arrival at the broker (`at`).
 
@@ -72,9 +73,9 @@ def deliveries(
     exactly `readings()`, each delivered at its own `ts`.
     """
     end_ts = start_ts + duration_s
-    raised: list[Delivery] = []
+    controllers = None
     if events:
-        raised = appliance_events(fleet, start_ts=start_ts, end_ts=end_ts)
+        controllers = _controllers(fleet, start_ts=start_ts, end_ts=end_ts, rates=error_rates)
     changes: list[Delivery] = []
     if status:
         changes = status_changes(
@@ -84,7 +85,7 @@ def deliveries(
     uplink = Uplink(
         sensor_faults=fleet.sensor_faults,
         outages=fleet.outages,
-        events=raised,
+        controllers=controllers,
         status=changes,
         transport=transport or TransportConfig(),
     )
@@ -100,13 +101,39 @@ def measured(
     return _measured(fleet, start_ts=start_ts, duration_s=duration_s, interval_s=interval_s)
 
 
-def appliance_events(fleet: Fleet[Any], *, start_ts: float, end_ts: float) -> list[Delivery]:
-    """The error codes the fleet's appliances raise in `[start_ts, end_ts)`, in time order."""
+def appliance_events(
+    fleet: Fleet[Any],
+    *,
+    start_ts: float,
+    end_ts: float,
+    interval_s: float = 60.0,
+    rates: ErrorRates | None = None,
+) -> list[Delivery]:
+    """The error codes the fleet's appliances raise in `[start_ts, end_ts)`, in time order.
+
+    Their controllers watch the physics, so this steps the fleet's banks (as `readings`).
+    """
+    controllers = _controllers(fleet, start_ts=start_ts, end_ts=end_ts, rates=rates)
+    ticks = _ticks_of(fleet, start_ts=start_ts, duration_s=end_ts - start_ts, interval_s=interval_s)
+    out: list[Delivery] = []
+    for ts, _, _, ids, metrics in ticks:
+        out.extend(controllers.due(ts))
+        names = tuple(metrics)
+        for device_id, row in zip(ids, zip(*metrics.values(), strict=True), strict=True):
+            controllers.observe(device_id, ts, dict(zip(names, row, strict=True)))
+    out.extend(controllers.due(float("inf")))
+    return out
+
+
+def _controllers(
+    fleet: Fleet[Any], *, start_ts: float, end_ts: float, rates: ErrorRates | None
+) -> ApplianceControllers:
     by_type = {t: kinds.kind(t) for t in {d.type for d in fleet.devices}}
-    return error_events(
+    return ApplianceControllers(
         ((u, by_type[d.type]) for d, u in zip(fleet.devices, fleet.units, strict=True)),
         start_ts=start_ts,
         end_ts=end_ts,
+        rates=rates,
     )
 
 
@@ -137,26 +164,31 @@ def _physics(
 def _ticks_of(
     fleet: Fleet[Any], *, start_ts: float, duration_s: float, interval_s: float
 ) -> Iterator[Tick]:
-    """Each type's bank, merged by event time (types in `DeviceType` order at equal times)."""
-    groups: dict[DeviceType, tuple[list[str], list[Any]]] = {}
+    """Each type's bank, merged by event time (types in `DeviceType` order at equal times).
+
+    Units reporting at their own interval (`fleet.report_intervals`) get a bank of their
+    own per type and interval.
+    """
+    groups: dict[tuple[DeviceType, float], tuple[list[str], list[Any]]] = {}
+    own = fleet.report_intervals
     for device, unit in zip(fleet.devices, fleet.units, strict=True):
-        ids, units = groups.setdefault(device.type, ([], []))
+        key = (device.type, float(own.get(device.device_id, interval_s)))
+        ids, units = groups.setdefault(key, ([], []))
         ids.append(device.device_id)
         units.append(unit)
     streams = []
-    for order, device_type in enumerate(t for t in DeviceType if t in groups):
-        ids, units = groups[device_type]
+    keys = sorted(groups, key=lambda k: (list(DeviceType).index(k[0]), k[1]))
+    for order, (device_type, every) in enumerate(keys):
+        ids, units = groups[(device_type, every)]
         kind = kinds.kind(device_type)
-        bank = kind.bank(units, start_ts=start_ts, interval_s=interval_s)
-        per_window = max(1, min(int(_DAY_S // interval_s), WINDOW_UNIT_REPORTS // len(units)))
-        stepping = _stepping(kind, units[0], start_ts, interval_s)
-        if stepping is _Stepping.WHOLE or per_window * interval_s >= duration_s:
+        bank = kind.bank(units, start_ts=start_ts, interval_s=every)
+        per_window = max(1, min(int(_DAY_S // every), WINDOW_UNIT_REPORTS // len(units)))
+        stepping = _stepping(kind, units[0], start_ts, every)
+        if stepping is _Stepping.WHOLE or per_window * every >= duration_s:
             streams.append(_ticks(bank, order, ids, duration_s=duration_s))
         else:
             streams.append(
-                _windows(
-                    bank, stepping, order, ids, duration_s, interval_s, per_window * interval_s
-                )
+                _windows(bank, stepping, order, ids, duration_s, every, per_window * every)
             )
     if len(streams) == 1:
         return streams[0]

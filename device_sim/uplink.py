@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
+from device_sim.appliance_errors import ApplianceControllers
 from device_sim.connectivity import Link, OfflineSpell, links_for
 from device_sim.messages import Delivery
 from device_sim.sensor_faults import FaultySensor, SensorFault
@@ -30,7 +31,7 @@ class Uplink:
         *,
         sensor_faults: Iterable[SensorFault],
         outages: Iterable[OfflineSpell],
-        events: list[Delivery],
+        controllers: ApplianceControllers | None,
         status: list[Delivery],
         transport: TransportConfig,
     ) -> None:
@@ -40,10 +41,9 @@ class Uplink:
         self.sensors = {d: FaultySensor(found) for d, found in by_device.items()}
         self.links: dict[str, Link] = links_for(outages)
         self.special = set(self.sensors) | set(self.links)
-        self.events = events
+        self.controllers = controllers
         self.status = status
         self.network = Network(transport)
-        self._event = 0
         self._status = 0
 
     def run(self, ticks: Iterable[Tick]) -> Iterator[Delivery]:
@@ -56,11 +56,14 @@ class Uplink:
         rng = network.rng
         faulty = network.faulty
         special = self.special
+        observe = self.controllers.observe if self.controllers is not None else None
         for ts, _, seq, ids, metrics in ticks:
             yield from self._scheduled(ts)
             names = tuple(metrics)
             for device_id, row in zip(ids, zip(*metrics.values(), strict=True), strict=True):
                 values = dict(zip(names, row, strict=True))
+                if observe is not None:
+                    observe(device_id, ts, values)  # the controller sees its own sensors' truth
                 if device_id in special:
                     yield from self._special(Reading(device_id, ts, seq, values))
                     continue
@@ -88,13 +91,11 @@ class Uplink:
         yield from network.release(float("inf"))
 
     def _scheduled(self, before: float) -> Iterator[Delivery]:
-        """Events due before `before` (readings first at equal times), status up to it."""
-        events = self.events
-        while self._event < len(events) and events[self._event].at < before:
-            event = events[self._event]
-            self._event += 1
-            yield from self._status_until(event.at)
-            yield from self._through_link(event)
+        """Error codes raised before `before` (readings first at equal times), status up to it."""
+        if self.controllers is not None:
+            for event in self.controllers.due(before):
+                yield from self._status_until(event.at)
+                yield from self._through_link(event)
         yield from self._status_until(before)
 
     def _status_until(self, at: float) -> Iterator[Delivery]:

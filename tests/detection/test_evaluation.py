@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from detection.evaluation import Episode, format_report, score
-from domain import Anomaly, FaultCode, Severity
+from domain import Anomaly, AnomalySource, FaultCode, Severity
 
 DRIFT = FaultCode.FRIDGE_TEMP_DRIFT
 STUCK = FaultCode.SENSOR_STUCK
@@ -60,3 +60,25 @@ def test_delay_quantiles_and_a_clean_report() -> None:
     assert report.meets(recall=0.95, precision=0.95, false_per_kdd=1.0)
     table = format_report(report)
     assert "FRIDGE_TEMP_DRIFT" in table and "0.00 per 1,000 device-days" in table
+
+
+def test_alarms_and_false_alarms_are_counted_per_source() -> None:
+    def raised(device: str, at: float, source: AnomalySource) -> Anomaly:
+        evidence = {"source": source.value}
+        return Anomaly(device, DRIFT, Severity.HIGH, at, at, 0.9, "", evidence)
+
+    found = [
+        raised("f-1", 1000.0, AnomalySource.TELEMETRY),  # matches the labelled drift
+        raised("f-9", 2000.0, AnomalySource.ERROR_CODE),  # a healthy unit's spurious code
+        raised("f-8", 3000.0, AnomalySource.FLEET_MODEL),
+    ]
+    report = score([Episode("f-1", DRIFT, 500.0)], found, device_days=10.0, end_ts=10_000.0)
+    assert report.sources == {
+        AnomalySource.ERROR_CODE: [1, 1],
+        AnomalySource.FLEET_MODEL: [1, 1],
+        AnomalySource.TELEMETRY: [1, 0],
+    }
+    assert (
+        "alarms by source: error_code 1 (1 false), fleet_model 1 (1 false), telemetry 1 (0 false)"
+        in format_report(report)
+    )

@@ -13,7 +13,7 @@ from sklearn.base import clone
 from detection.engine import DetectionEngine
 from detection.fleet_model import FleetModel, HourlyFeatures
 from detection.profiles.health import HEALTH_PROFILES
-from domain import Anomaly, DeviceType, FaultCode, Reading
+from domain import Anomaly, AnomalySource, DeviceType, FaultCode, Reading, source_of
 from domain.wire import ApplianceEvent
 from tests.detection.conftest import HOUR, START
 
@@ -115,6 +115,7 @@ def test_a_scattering_sensor_raises_one_unclassified_alarm(model: FleetModel) ->
     assert alarm.evidence["metric"] == "cabinet_temp_c"
     assert alarm.evidence["moved"][0]["z"] > 3
     assert alarm.diagnosis["fault_code"] == "UNCLASSIFIED_ANOMALY"
+    assert source_of(alarm) is AnomalySource.FLEET_MODEL
 
 
 def test_silent_when_a_specific_alarm_explains_the_device(model: FleetModel) -> None:

@@ -13,7 +13,7 @@ from detection.fridge import CompressorFailureDetector, TempDriftDetector
 from detection.profiles import FridgeProfile
 from device_sim.faults import FaultSpec
 from device_sim.fridge import FridgeUnit
-from domain import Anomaly, FaultCode, Reading, Severity
+from domain import Anomaly, AnomalySource, FaultCode, Reading, Severity, source_of
 from tests.detection.conftest import DAY, HOUR, START, states_with_late_and_repeated
 
 Detector = CompressorFailureDetector | TempDriftDetector
@@ -60,6 +60,7 @@ def test_failed_compressor_is_critical_with_evidence_and_diagnosis(
     assert evidence["window_end"] == anomaly.detected_at
     assert evidence["observed_cabinet_c"] > evidence["setpoint_c"] + 2
     assert evidence["off_run_min"] >= 90
+    assert source_of(anomaly) is AnomalySource.TELEMETRY
     assert anomaly.diagnosis == CATALOG[FaultCode.FRIDGE_COMPRESSOR_FAILURE].as_dict()
     json.dumps({"evidence": dict(anomaly.evidence), "diagnosis": dict(anomaly.diagnosis)})
 

@@ -6,7 +6,7 @@ import json
 
 from detection.engine import DetectionEngine
 from detection.offline import FleetWatermark
-from domain import Anomaly, DeviceType, FaultCode, Reading, Severity
+from domain import Anomaly, AnomalySource, DeviceType, FaultCode, Reading, Severity, source_of
 from domain.wire import ApplianceEvent
 from tests.detection.conftest import HOUR, START
 
@@ -100,6 +100,7 @@ def test_an_error_code_that_proves_a_fault_joins_that_faults_stream() -> None:
     assert alarm.fault_code is FaultCode.FRIDGE_COMPRESSOR_FAILURE
     assert alarm.severity is Severity.CRITICAL
     assert alarm.evidence["code"] == "E21"
+    assert source_of(alarm) is AnomalySource.ERROR_CODE
     assert alarm.diagnosis["fault_code"] == "FRIDGE_COMPRESSOR_FAILURE"
     # Repeats of the code are the same episode.
     again = ApplianceEvent("f-0", START + 6 * HOUR, "E21", "compressor does not start")

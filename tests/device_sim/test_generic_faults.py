@@ -3,6 +3,7 @@ and not before, and the labels say when each began and ended."""
 
 from __future__ import annotations
 
+import itertools
 import random
 from collections import defaultdict
 from pathlib import Path
@@ -10,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from device_sim import kinds
+from device_sim.appliance_errors import ErrorRates
 from device_sim.connectivity import WILL_DELAY_S, OfflineSpell, apply_outages, status_changes
 from device_sim.faults import read_ground_truth, write_ground_truth
 from device_sim.fleet import build_fleet
@@ -22,7 +24,10 @@ from device_sim.sensor_faults import (
     sample_sensor_fault,
 )
 from domain import DeviceType, FaultCode, Reading
+from domain.wire import ApplianceEvent
 from tests.device_sim.small_fleets import HOUR, START, definition
+
+PERFECT = ErrorRates(missed=0.0, false_per_device_day=0.0)  # controllers that never err
 
 ONSET = START + 6 * HOUR
 
@@ -196,7 +201,7 @@ def test_a_fleet_with_generic_faults_shows_them_in_its_stream_and_labels(tmp_pat
     }
 
 
-def test_appliances_report_their_own_error_codes_on_the_events_topic() -> None:
+def test_an_appliance_raises_its_error_code_when_its_own_check_trips_not_at_a_fixed_delay() -> None:
     fleet = build_fleet(
         definition(
             faults={
@@ -210,18 +215,32 @@ def test_appliances_report_their_own_error_codes_on_the_events_topic() -> None:
             }
         )
     )
-    events = [
-        d.message
-        for d in deliveries(fleet, start_ts=START, duration_s=12 * HOUR, status=False)
-        if not isinstance(d.message, Reading)
-    ]
+    sent = list(
+        deliveries(fleet, start_ts=START, duration_s=18 * HOUR, status=False, error_rates=PERFECT)
+    )
+    events = [d.message for d in sent if isinstance(d.message, ApplianceEvent)]
     error = kinds.kind("fridge").errors[FaultCode.FRIDGE_COMPRESSOR_FAILURE]
-    assert [(e.device_id, e.code) for e in events] == [
-        ("fridge-0001", "E21"),
-        ("fridge-0001", "E21"),
-    ]
-    assert events[0].ts == START + HOUR + error.delay_s
-    assert events[1].ts - events[0].ts == error.repeat_s
+    assert len(events) >= 2
+    assert {(e.device_id, e.code) for e in events} == {("fridge-0001", "E21")}
+    # The cabinet had to warm past the controller's line first, then stay there for the
+    # hold time with the compressor off: the code follows the physics.
+    own = [d.message for d in sent if isinstance(d.message, Reading)]
+    own = [r for r in own if r.device_id == "fridge-0001"]
+    tripped = [r.ts for r in own if error.trips(r.metrics)]
+    assert tripped and tripped[0] > START + HOUR + 600, "a stopped compressor takes a while"
+    assert events[0].ts >= tripped[0] + error.hold_s
+    held = [r for r in own if events[0].ts - error.hold_s <= r.ts <= events[0].ts]
+    assert held and all(error.trips(r.metrics) for r in held), "tripped for the whole hold"
+    gaps = {b.ts - a.ts for a, b in itertools.pairwise(events)}
+    assert gaps == {error.repeat_s}, "raised again while the cabinet stays warm"
+
+
+def test_a_healthy_appliance_raises_no_code_from_its_checks() -> None:
+    fleet = build_fleet(definition(faults={"rates": {}}))
+    sent = deliveries(
+        fleet, start_ts=START, duration_s=24 * HOUR, status=False, error_rates=PERFECT
+    )
+    assert not [d for d in sent if isinstance(d.message, ApplianceEvent)]
 
 
 def test_a_noisy_vibration_sensor_never_reports_a_negative_rms() -> None:

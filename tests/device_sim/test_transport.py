@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from device_sim.appliance_errors import ErrorRates
 from device_sim.connectivity import apply_outages, status_changes
 from device_sim.fleet import Fleet, build_fleet
 from device_sim.messages import Delivery, DeviceStatus
@@ -104,14 +105,16 @@ def test_clock_skew_shifts_each_device_by_its_own_fixed_offset(clean: list[Deliv
     assert offsets["fridge-0001"] == {round(skew, 2)}
 
 
-def _composed(fleet: Fleet[Any], config: TransportConfig, duration_s: float) -> Iterator[Delivery]:
+def _composed(
+    fleet: Fleet[Any], config: TransportConfig, duration_s: float, rates: ErrorRates
+) -> Iterator[Delivery]:
     """The reference: each stage on its own, one message at a time."""
     end = START + duration_s
     stream: Iterator[Delivery] = (
         Delivery(r.ts, r) for r in measured(fleet, start_ts=START, duration_s=duration_s)
     )
     at = attrgetter("at")
-    events = appliance_events(fleet, start_ts=START, end_ts=end)
+    events = appliance_events(fleet, start_ts=START, end_ts=end, rates=rates)
     stream = heapq.merge(stream, events, key=at)  # readings first at equal times
     stream = apply_outages(stream, fleet.outages)
     ids = [d.device_id for d in fleet.devices]
@@ -141,8 +144,20 @@ def test_the_one_pass_fleet_stream_equals_the_stages_composed(seed: int) -> None
         drop_rate=0.02, duplicate_rate=0.02, reorder_rate=0.02, clock_skew_sd_s=2.0, seed=seed
     )
     duration = 8 * HOUR
-    one_pass = list(deliveries(fleet, start_ts=START, duration_s=duration, transport=config))
-    assert one_pass == list(_composed(fleet, config, duration))
+    # Controllers that never miss a code (and never raise a spurious one): every run
+    # carries an appliance event whichever unit the seed leaves unchecked.
+    rates = ErrorRates(missed=0.0, false_per_device_day=0.0)
+    one_pass = list(
+        deliveries(fleet, start_ts=START, duration_s=duration, transport=config, error_rates=rates)
+    )
+    assert one_pass == list(_composed(fleet, config, duration, rates))
+    spurious = ErrorRates(missed=0.5, false_per_device_day=5.0)  # and with imperfect ones
+    one_pass = list(
+        deliveries(
+            fleet, start_ts=START, duration_s=duration, transport=config, error_rates=spurious
+        )
+    )
+    assert one_pass == list(_composed(fleet, config, duration, spurious))
     kinds_seen = {type(d.message).__name__ for d in one_pass}
     assert kinds_seen == {"Reading", "ApplianceEvent", "DeviceStatus"}
     assert any(d.at > d.message.ts + 600 for d in one_pass), "a backlog was uploaded late"
