@@ -21,9 +21,7 @@ _INT = r"-?[0-9]{1,19}"
 _FLOAT = r"-?[0-9]{1,20}(\.[0-9]{1,20})?(e[-+]?[0-9]{1,3})?"
 
 # Lists newest first by row id: the cursor is the last id shown.
-IdCursor = Annotated[
-    str | None, Query(pattern=r"^[0-9]{1,19}$", max_length=19, description=_NEXT)
-]
+IdCursor = Annotated[str | None, Query(pattern=r"^[0-9]{1,19}$", max_length=19, description=_NEXT)]
 # Lists ordered by an identifier (device, technician): the cursor is the last one shown.
 KeyCursor = Annotated[str | None, Query(pattern=ID_PATTERN, max_length=128, description=_NEXT)]
 # Telemetry, ordered by (ts, seq): the cursor is the last reading's `<ts>_<seq>`.

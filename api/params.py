@@ -20,7 +20,6 @@ TicketIdFilter = Annotated[int | None, Query(ge=1, le=INT64_MAX)]
 DeviceIdFilter = Annotated[str | None, Query(pattern=ID_PATTERN, max_length=128)]
 
 
-
 def _text(value: Any) -> Any:
     """Refuse a number where an RFC 3339 date or time is due (pydantic would read Unix time)."""
     if isinstance(value, date):

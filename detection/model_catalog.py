@@ -56,8 +56,8 @@ def model_health(spec: DeviceModelSpec, base: HealthProfile) -> HealthProfile:
             f"known are {', '.join(sorted(known))}"
         )
     for name, (low, high) in spec.ranges.items():
-        if not low < high:
-            raise SpecError(f"range of {name}: low {low} is not below high {high}")
+        if not low <= high:
+            raise SpecError(f"range of {name}: low {low} is above high {high}")
     metrics = tuple(_ranged(m, spec.ranges) for m in base.metrics)
     changes: dict[str, object] = {"metrics": metrics}
     if spec.reporting_interval_s is not None:

@@ -8,7 +8,16 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-OURS = {"domain", "ingest", "detection", "device_sim", "storage", "fieldservice", "api", "faultline"}
+OURS = {
+    "domain",
+    "ingest",
+    "detection",
+    "device_sim",
+    "storage",
+    "fieldservice",
+    "api",
+    "faultline",
+}
 ALLOWED = {
     "domain": set(),
     "detection": {"domain"},

@@ -21,7 +21,7 @@ from storage import device_models
 router = APIRouter(prefix="/device-models", tags=["device models"])
 
 ModelPath = Annotated[str, Path(pattern=ID_PATTERN, max_length=128)]
-Figure = Annotated[float, Field(ge=-1e12, le=1e12, allow_inf_nan=False)]
+Figure = Annotated[float, Field(strict=True, ge=-1e12, le=1e12, allow_inf_nan=False)]
 
 
 class _ModelIn(BaseModel):
@@ -36,10 +36,8 @@ class _ModelIn(BaseModel):
     @field_validator("ranges", check_fields=False)
     @classmethod
     def _ordered(cls, ranges: dict[str, tuple[float, float]]) -> dict[str, tuple[float, float]]:
-        for name, (low, high) in ranges.items():
-            if not low < high:
-                raise ValueError(f"range of {name}: low {low} is not below high {high}")
-        return ranges
+        """The two bounds in either order: the range is what lies between them."""
+        return {name: (min(pair), max(pair)) for name, pair in ranges.items()}
 
     def to_spec(self, model: str) -> DeviceModelSpec:
         return DeviceModelSpec(
@@ -66,7 +64,10 @@ def _model_in(device_type: DeviceType) -> type[_ModelIn]:
             ranges,
             Field(
                 default_factory=dict,
-                description="per metric, [low, high] a working unit of this model can report",
+                description=(
+                    "per metric, the two bounds (either order) of what a working unit of "
+                    "this model can report"
+                ),
             ),
         ),
         ratings=(

@@ -47,9 +47,7 @@ def list_technicians(
     cursor: KeyCursor = None,
     limit: Limit = 100,
 ) -> dict[str, Any]:
-    rows = technicians.list_page(
-        session=session, after=cursor, limit=limit + 1, skill=skill
-    )
+    rows = technicians.list_page(session=session, after=cursor, limit=limit + 1, skill=skill)
     result = page(rows, limit, lambda row: row.technician_id)
     result["items"] = [TechnicianOut.of(row) for row in result["items"]]
     return result

@@ -67,9 +67,7 @@ def list_tickets(
 
 
 @router.get("/{ticket_id}", response_model=FieldTicketOut, responses=documented(403, 404))
-def get_ticket(
-    ticket_id: TicketId, session: SessionDep, principal: PrincipalDep
-) -> FieldTicketOut:
+def get_ticket(ticket_id: TicketId, session: SessionDep, principal: PrincipalDep) -> FieldTicketOut:
     row = scopes.ticket(
         session=session, role=principal.role, subject=principal.subject, ticket_id=ticket_id
     )

@@ -110,11 +110,17 @@ def test_ticket_ids_beyond_what_the_database_holds_are_422(client: httpx.Client)
 def test_nan_and_infinity_in_a_json_body_are_422(client: httpx.Client) -> None:
     headers = {"Content-Type": "application/json"}
     bodies = [
-        ("/api/v1/technicians", '{"technician_id": "t-1", "name": "n", "skills": ["fridge"],'
-         ' "base": {"lat": NaN, "lon": 1}, "radius_km": NaN}'),
+        (
+            "/api/v1/technicians",
+            '{"technician_id": "t-1", "name": "n", "skills": ["fridge"],'
+            ' "base": {"lat": NaN, "lon": 1}, "radius_km": NaN}',
+        ),
         ("/api/v1/technicians", '{"technician_id": NaN}'),
-        ("/api/v1/devices", '{"device_id": "d-1", "type": "fridge", "model": "m",'
-         ' "customer_id": "c", "location": {"lat": 1, "lon": Infinity}}'),
+        (
+            "/api/v1/devices",
+            '{"device_id": "d-1", "type": "fridge", "model": "m",'
+            ' "customer_id": "c", "location": {"lat": 1, "lon": Infinity}}',
+        ),
         ("/api/v1/devices", '{"device_id": "d-1", "surprise": -Infinity}'),
     ]
     for path, body in bodies:
@@ -133,7 +139,9 @@ def test_a_body_that_is_not_json_is_a_clear_4xx(client: httpx.Client) -> None:
         _assert_clear_4xx(response)
 
 
-def test_the_service_keeps_answering_after_bad_input(client: httpx.Client, live_api: LiveApi) -> None:
+def test_the_service_keeps_answering_after_bad_input(
+    client: httpx.Client, live_api: LiveApi
+) -> None:
     client.get("/api/v1/tickets", params={"status": "open"})
     client.get(f"/api/v1/tickets/{2**70}")
     assert client.post("/api/v1/devices", json=FRIDGE).status_code == 201

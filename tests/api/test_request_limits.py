@@ -69,7 +69,9 @@ def test_a_declared_body_over_the_limit_is_413_before_it_is_sent(live_api: LiveA
 
 def test_a_chunked_body_is_cut_off_at_the_limit(live_api: LiveApi) -> None:
     chunk = b"x" * 8192
-    sent = b"".join(b"%x\r\n%s\r\n" % (len(chunk), chunk) for _ in range(MAX_BODY_BYTES // 8192 + 2))
+    sent = b"".join(
+        b"%x\r\n%s\r\n" % (len(chunk), chunk) for _ in range(MAX_BODY_BYTES // 8192 + 2)
+    )
     # No terminating chunk: the server must stop reading and answer once past the limit.
     head = _head("POST", "/api/v1/devices", token=TOKEN, framing="Transfer-Encoding: chunked")
     status, body = _exchange(live_api, head, sent)
@@ -87,7 +89,9 @@ def test_a_body_under_the_limit_is_read_and_one_over_it_refused(client: httpx.Cl
     over = client.put("/api/v1/customers/c-17", json=customer(MAX_BODY_BYTES))
     assert over.status_code == 413, over.text[:200]
     assert "FAULTLINE_HTTP_MAX_BODY_BYTES" in over.json()["detail"]
-    assert client.get("/api/v1/customers/c-17").json()["access_notes"] == "n" * (MAX_BODY_BYTES - 200)
+    assert client.get("/api/v1/customers/c-17").json()["access_notes"] == "n" * (
+        MAX_BODY_BYTES - 200
+    )
 
 
 def test_the_service_takes_its_body_limit_from_faultline_http_max_body_bytes(

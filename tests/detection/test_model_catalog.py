@@ -83,7 +83,7 @@ def test_an_entry_provisioned_later_rebuilds_that_models_devices_keeping_their_s
     [
         (DeviceModelSpec("X", DeviceType.BATTERY_PACK, ratings={"cusum_limit": 1.0}), "no rating"),
         (DeviceModelSpec("X", DeviceType.FRIDGE, ranges={"voltage_v": (0, 1)}), "no metric"),
-        (DeviceModelSpec("X", DeviceType.FRIDGE, ranges={"cabinet_temp_c": (5, 1)}), "not below"),
+        (DeviceModelSpec("X", DeviceType.FRIDGE, ranges={"cabinet_temp_c": (5, 1)}), "is above"),
         (DeviceModelSpec("X", DeviceType.FRIDGE, reporting_interval_s=0.0), "positive"),
     ],
 )

@@ -31,13 +31,19 @@ def reason_of(payload: bytes, device_id: str = "fridge-0001") -> RejectReason:
 
 
 def test_a_contract_reading_decodes() -> None:
-    payload = b'{"ts": 1764040000.25, "seq": 1812, "metrics": {"cabinet_temp_c": 4.1, "door_open": 0}}'
+    payload = (
+        b'{"ts": 1764040000.25, "seq": 1812, "metrics": {"cabinet_temp_c": 4.1, "door_open": 0}}'
+    )
     reading = decode_reading("fridge-0001", payload)
-    assert reading == Reading("fridge-0001", 1764040000.25, 1812, {"cabinet_temp_c": 4.1, "door_open": 0.0})
+    assert reading == Reading(
+        "fridge-0001", 1764040000.25, 1812, {"cabinet_temp_c": 4.1, "door_open": 0.0}
+    )
 
 
 def test_rfc3339_timestamp_with_offset_is_accepted() -> None:
-    reading = decode_reading("f", b'{"ts": "2025-11-25T03:06:40+00:00", "seq": 1, "metrics": {"a": 1}}')
+    reading = decode_reading(
+        "f", b'{"ts": "2025-11-25T03:06:40+00:00", "seq": 1, "metrics": {"a": 1}}'
+    )
     assert reading.ts == 1764040000.0
 
 
@@ -57,11 +63,19 @@ def test_rfc3339_timestamp_with_offset_is_accepted() -> None:
         (b'{"ts": "yesterday", "seq": 1, "metrics": {"a": 1}}', RejectReason.BAD_SCHEMA),
         (b'{"ts": "2025-11-25T03:06:40", "seq": 1, "metrics": {"a": 1}}', RejectReason.BAD_SCHEMA),
         (b"[1, 2]", RejectReason.BAD_SCHEMA),
-        (b'{"ts": 1764040000, "seq": 1, "metrics": {"a": 1}, "device_id": "fridge-0002"}', RejectReason.DEVICE_MISMATCH),
-        (b'{"ts": 1764040000, "seq": 1, "metrics": {"a": "' + b"x" * MAX_PAYLOAD_BYTES + b'"}}', RejectReason.OVERSIZE),
+        (
+            b'{"ts": 1764040000, "seq": 1, "metrics": {"a": 1}, "device_id": "fridge-0002"}',
+            RejectReason.DEVICE_MISMATCH,
+        ),
+        (
+            b'{"ts": 1764040000, "seq": 1, "metrics": {"a": "' + b"x" * MAX_PAYLOAD_BYTES + b'"}}',
+            RejectReason.OVERSIZE,
+        ),
     ],
 )
-def test_each_broken_payload_is_rejected_with_its_reason(payload: bytes, reason: RejectReason) -> None:
+def test_each_broken_payload_is_rejected_with_its_reason(
+    payload: bytes, reason: RejectReason
+) -> None:
     assert reason_of(payload) is reason
 
 
@@ -73,7 +87,12 @@ def test_payload_naming_its_own_device_is_accepted() -> None:
 def test_topics_round_trip_and_foreign_topics_are_refused() -> None:
     assert parse_topic(topic_for("ac-7", Channel.STATUS)) == ("ac-7", Channel.STATUS)
     assert parse_topic("home/x/telemetry", prefix="home") == ("x", Channel.TELEMETRY)
-    for topic in ("devices/telemetry", "other/x/telemetry", "devices/x/y/telemetry", "devices/x/nope"):
+    for topic in (
+        "devices/telemetry",
+        "other/x/telemetry",
+        "devices/x/y/telemetry",
+        "devices/x/nope",
+    ):
         with pytest.raises(PayloadRejected) as caught:
             parse_topic(topic)
         assert caught.value.reason is RejectReason.BAD_TOPIC

@@ -22,7 +22,9 @@ def batch(first: int, count: int, start: float) -> list[tuple[str, bytes]]:
     return [
         (
             "devices/fridge-0001/telemetry",
-            encode_reading(Reading("fridge-0001", start + seq * 60.0, seq, {"cabinet_temp_c": 4.0})),
+            encode_reading(
+                Reading("fridge-0001", start + seq * 60.0, seq, {"cabinet_temp_c": 4.0})
+            ),
         )
         for seq in range(first, first + count)
     ]

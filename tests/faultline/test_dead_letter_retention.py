@@ -68,9 +68,7 @@ def test_the_schedule_removes_letters_past_the_age_limit_at_every_run(
 ) -> None:
     with sessions.begin() as session:
         dead_letters.add_many(session=session, letters=_letters(3, received_at=NOW - 31 * DAY))
-        dead_letters.add_many(
-            session=session, letters=_letters(2, received_at=NOW - DAY, first=3)
-        )
+        dead_letters.add_many(session=session, letters=_letters(2, received_at=NOW - DAY, first=3))
     clock = iter([NOW, NOW + 29.5 * DAY])
     trim = DeadLetterTrim(
         sessions, Retention(max_age_s=30 * DAY, max_count=1000), clock=lambda: next(clock)

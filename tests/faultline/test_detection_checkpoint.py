@@ -82,7 +82,9 @@ def test_checkpoints_are_per_worker_and_replaced_on_each_save(
     engine = DetectionEngine()
     readings = list(itertools.islice(fleet.readings, 3000))
     clock = iter(float(t) for t in range(0, 1000, 10))
-    saver = DetectionCheckpointer(sessions, name="worker-a", every_s=25.0, clock=lambda: next(clock))
+    saver = DetectionCheckpointer(
+        sessions, name="worker-a", every_s=25.0, clock=lambda: next(clock)
+    )
     for chunk in range(0, len(readings), 1000):
         _feed(engine, fleet, readings[chunk : chunk + 1000])
         saver.after_batch(engine)

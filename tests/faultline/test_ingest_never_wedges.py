@@ -41,7 +41,11 @@ def test_a_seq_of_2_to_the_63_is_dead_lettered_and_never_wedges_ingest_across_re
         poison = json.dumps({"ts": SCENARIO_START + 30, "seq": 2**63, "metrics": METRICS})
         messages = [reading("fridge-0001", 1, SCENARIO_START)]
         messages.append(("devices/fridge-0001/telemetry", poison.encode()))
-        messages += [reading(d, s, SCENARIO_START + 60 * s) for s in (2, 3) for d in ("fridge-0001", "fridge-0002")]
+        messages += [
+            reading(d, s, SCENARIO_START + 60 * s)
+            for s in (2, 3)
+            for d in ("fridge-0001", "fridge-0002")
+        ]
         device.publish_many(messages)
         wait_until(lambda: service.telemetry.count() == 5, 20, "the good readings stored")
         wait_until(lambda: service.stats.snapshot()["batches"] >= 1, 10, "a batch acknowledged")

@@ -46,9 +46,7 @@ def _settings(server: NatsServerProcess, workdir: Path, worker: str) -> Settings
 
 
 @pytest.fixture
-def workers(
-    nats_server: NatsServerProcess, tmp_path: Path
-) -> Iterator[list[PartitionedService]]:
+def workers(nats_server: NatsServerProcess, tmp_path: Path) -> Iterator[list[PartitionedService]]:
     started: list[PartitionedService] = []
     yield started
     for service in started:
@@ -92,15 +90,11 @@ def test_a_joining_worker_takes_half_with_their_state_and_a_leaving_one_hands_ba
 
         b = _start(nats_server, tmp_path, "b")
         workers.append(b)
-        wait_until(
-            lambda: len(_owned(a)) == len(_owned(b)) == 8, 20, "the partitions to be split"
-        )
+        wait_until(lambda: len(_owned(a)) == len(_owned(b)) == 8, 20, "the partitions to be split")
         assert set(_owned(a)).isdisjoint(_owned(b))
         taken = b.partitioned.runner_list()
         restored = sum(r.restored_devices for r in taken)
-        devices_of_b = {
-            d for r in taken for d in r.pipeline.engine.state()["devices"]
-        }
+        devices_of_b = {d for r in taken for d in r.pipeline.engine.state()["devices"]}
         assert restored == len(devices_of_b) > 0, "B must start from A's checkpoints"
         for runner in taken:  # A handed each over at the position it had reached
             assert runner.position == 0 or runner.restored_devices > 0

@@ -125,9 +125,7 @@ class Site:
 async def _publish(url: str, readings: list[Reading]) -> None:
     client = await nats.connect(url)
     for reading in readings:
-        await client.publish(
-            f"devices.{reading.device_id}.telemetry", encode_reading(reading)
-        )
+        await client.publish(f"devices.{reading.device_id}.telemetry", encode_reading(reading))
     await client.flush()
     await client.close()
 
@@ -169,9 +167,7 @@ def site_factory(tmp_path: Path, stream: Stream) -> Iterator[SiteFactory]:
 
 
 def _anomalies(site: Site) -> list[tuple[object, ...]]:
-    return sorted(
-        site.rows("SELECT device_id, fault_code, detected_at, onset_at FROM anomalies")
-    )
+    return sorted(site.rows("SELECT device_id, fault_code, detected_at, onset_at FROM anomalies"))
 
 
 def _owned(worker: WorkerProcess) -> list[int]:
@@ -212,9 +208,7 @@ def test_a_killed_worker_loses_and_doubles_nothing_and_detection_carries_on(
         lambda: len(_owned(a)) == len(_owned(b)) == 8, 30, "the workers to split the partitions"
     )
     site.publish(before_kill)
-    wait_until(
-        lambda: site.stored() >= 0.8 * len(before_kill), 60, "most of the first part stored"
-    )
+    wait_until(lambda: site.stored() >= 0.8 * len(before_kill), 60, "most of the first part stored")
     a_partitions = _owned(a)
     a.kill()
     site.publish(after_kill)

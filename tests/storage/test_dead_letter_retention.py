@@ -35,9 +35,7 @@ def _letter(n: int, *, payload: bytes = b"{not json", received_at: float = NOW) 
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def sessions(
-    request: pytest.FixtureRequest, tmp_path: Path
-) -> Iterator[sessionmaker[Session]]:
+def sessions(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[sessionmaker[Session]]:
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path / 'faultline.db'}"
     else:
