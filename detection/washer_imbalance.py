@@ -130,7 +130,7 @@ class ImbalanceDetector(WasherDetector):
             assert self.normal_amplification_ is not None
             normal = math.exp(self.normal_amplification_)
             rough = (
-                amplification >= p.imbalance_rel_ratio * normal and peak >= self._rough_peak()
+                amplification >= p.imbalance_rel_ratio * normal and peak >= p.imbalance_min_peak_g
             )
             self.spins_judged_ += 1
             self.spins_rough_ += int(rough)
@@ -157,22 +157,13 @@ class ImbalanceDetector(WasherDetector):
             ordered = sorted(self.learned_spins_)
             self.normal_amplification_ = ordered[len(ordered) // 4]
 
-    def _normal_peak(self) -> float:
-        peaks = sorted(self.learned_peaks_)
-        return peaks[len(peaks) // 2] if peaks else 0.0
-
-    def _rough_peak(self) -> float:
-        """How hard a spin-up must shake to be rough: a damper that lost its damping lets
-        the resonance peak itself rise (amplitude ~ 1 / damping), not only its ratio to a
-        quiet plateau (a very quiet plateau alone makes any ratio large)."""
-        p = self.profile
-        return max(p.imbalance_rel_peak * self._normal_peak(), p.imbalance_min_peak_g)
-
     def _abort_peak(self) -> float:
         """How hard a spin-up that never reached speed must shake to count: far above this
         washer's normal spin-up peak, and a real knock."""
         p = self.profile
-        return max(p.imbalance_abort_rel_peak * self._normal_peak(), p.imbalance_min_peak_g)
+        peaks = sorted(self.learned_peaks_)
+        normal = peaks[len(peaks) // 2] if peaks else 0.0
+        return max(p.imbalance_abort_rel_peak * normal, p.imbalance_min_peak_g)
 
     def _end_cycle(self, reading: Reading) -> Anomaly | None:
         p = self.profile

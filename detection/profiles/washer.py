@@ -55,10 +55,7 @@ class WasherProfile:
     # speed count as rough when they shook this much harder than its normal peak.
     imbalance_learn_spins: int = 6
     imbalance_rel_ratio: float = 2.0
-    imbalance_min_peak_g: float = 0.4  # ...if its spin-up peak is also at least this...
-    # ...and this many times the washer's normal (median) peak: half the damping gone
-    # doubles the resonance amplitude, whatever the plateau does.
-    imbalance_rel_peak: float = 2.0
+    imbalance_min_peak_g: float = 0.4  # ...if its spin-up peak is also at least this
     imbalance_abort_rel_peak: float = 2.5  # a spin that never got to speed, shaking this hard
     imbalance_window_cycles: int = 4  # rough in this many of the last cycles...
     imbalance_confirm_cycles: int = 3  # ...at least this many: confirmed
