@@ -47,10 +47,24 @@ expect.set_options(timeout=10_000)
 # thread while it lives, which later tests that call asyncio.run() cannot bear.
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
+    # Under `scripts/test-at` the service's clock is faked; the browser is the user's own
+    # program on the user's clock (and chromium does not load pages under libfaketime),
+    # so Playwright's driver and chromium start without it.
+    faked = {k: os.environ.pop(k) for k in list(os.environ) if _faketime_variable(k)}
+    try:
+        with sync_playwright() as playwright:
+            launched = playwright.chromium.launch(
+                executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, env=dict(os.environ)
+            )
+            os.environ.update(faked)
+            yield launched
+            launched.close()
+    finally:
+        os.environ.update(faked)
+
+
+def _faketime_variable(name: str) -> bool:
+    return name == "LD_PRELOAD" or name.startswith(("FAKETIME", "DONT_FAKE"))
 
 
 @pytest.fixture
