@@ -150,7 +150,7 @@ def test_the_service_resumes_detection_state_after_a_restart(
     ]
     try:
         device.publish_many(("devices/fridge-0001/telemetry", encode_reading(r)) for r in readings)
-        wait_until(lambda: service.telemetry.count() == 30, 10, "30 readings stored")
+        wait_until(lambda: service.stats.snapshot()["stored"] == 30, 10, "30 readings processed")
         service.stop()
         saved_state = service.pipeline.engine.state()
         assert service.checkpointer.saves >= 1

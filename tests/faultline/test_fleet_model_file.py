@@ -57,7 +57,8 @@ def test_the_service_scores_devices_against_their_own_model(
             provision_fridge(client, "fridge-0001")
         reading = Reading("fridge-0001", 1_764_000_000.0, 1, {"cabinet_temp_c": 4.0})
         device.publish("devices/fridge-0001/telemetry", encode_reading(reading))
-        wait_until(lambda: service.telemetry.count() == 1, 10, "the reading stored")
+        # `stored` counts a batch once the pipeline (detection included) is done with it.
+        wait_until(lambda: service.stats.snapshot()["stored"] == 1, 10, "the reading processed")
         saved = service.pipeline.engine.state()["devices"]["fridge-0001"]
         assert saved["group"] == "FR-300"
         assert "features" in saved, "hourly features are collected for the fleet model"
