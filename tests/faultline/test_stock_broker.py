@@ -104,7 +104,10 @@ def test_readings_a_stock_broker_drops_are_counted_warned_about_and_never_mean_o
         def accounted() -> bool:
             stats = service.stats.snapshot()
             return (
-                stats["accepted"] + stats["missing_readings"] == sent and stats["inbox_depth"] == 0
+                stats["accepted"] + stats["missing_readings"] == sent
+                and stats["inbox_depth"] == 0
+                # accepted at validation; stored once the pipeline is done with the batch
+                and stats["stored"] == stats["accepted"]
             )
 
         wait_until(accounted, 60, "every reading stored or counted as lost")
