@@ -102,8 +102,6 @@ class OfflineDetector:
         self.will_at_: float | None = None
         self.last_ts_: float | None = None  # the device's newest reading
         self.intervals_: list[float] = []  # its last intervals between readings
-        self.silence_limit = float("inf")  # no verdict before a cadence is known
-        self.min_limit = min(self.silence_limit, profile.offline_will_grace_s)
 
     def heard(self, ts: float) -> None:
         """A reading at event time `ts`: learn the device's cadence."""
@@ -117,16 +115,21 @@ class OfflineDetector:
         intervals.append(ts - last)
         if len(intervals) > self.profile.offline_cadence_window:
             del intervals[0]
-        self._limits()
 
-    def _limits(self) -> None:
+    @property
+    def silence_limit(self) -> float:
+        """The silence that makes the device offline (infinite before a cadence is known);
+        worked out when asked (at the engine's periodic scan), not per reading."""
         p = self.profile
         if len(self.intervals_) < p.offline_min_intervals:
-            self.silence_limit = float("inf")
-        else:
-            typical = statistics.median(self.intervals_)
-            self.silence_limit = max(p.offline_after_s, p.offline_cadence_factor * typical)
-        self.min_limit = min(self.silence_limit, p.offline_will_grace_s)
+            return float("inf")
+        typical = statistics.median(self.intervals_)
+        return max(p.offline_after_s, p.offline_cadence_factor * typical)
+
+    @property
+    def min_limit(self) -> float:
+        """The shortest silence that can make it offline (with or without a last will)."""
+        return min(self.silence_limit, self.profile.offline_will_grace_s)
 
     def status(self, online: bool, *, heard_at: float) -> None:
         self.will_at_ = None if online else heard_at
@@ -174,5 +177,4 @@ class OfflineDetector:
         detector.will_at_ = state.get("will_at")
         detector.last_ts_ = state.get("last_ts")
         detector.intervals_ = [float(x) for x in state.get("intervals", [])]
-        detector._limits()
         return detector

@@ -206,25 +206,15 @@ def _repair_unconfirmed(
     assert check.watch_since is not None and check.observed_until is not None
     hours = (check.observed_until - check.watch_since) / 3600.0
     detail = check.clear_detail or "the fault still shows"
-    previous_technician = ticket.technician_id
-    lifecycle.apply(
-        session=session,
-        ticket=ticket,
-        target=S.OPENED,
-        actor="telemetry",
-        role=Role.SYSTEM,
-        now=now,
-        kind="reopened",
-        note=f"the fault has not cleared in {hours:.1f} h of telemetry since the repair",
-        data={"previous_technician": previous_technician, "detail": detail},
-    )
-    _on_reopened(
+    _reopen(
         session,
         ticket,
         S.RESOLVED,
-        previous_technician,
-        now,
-        config,
+        actor="telemetry",
+        note=f"the fault has not cleared in {hours:.1f} h of telemetry since the repair",
+        data={"detail": detail},
+        now=now,
+        config=config,
         reason=f"{ticket.fault_code} has not cleared in {hours:.0f} h since the repair: {detail}",
     )
 
@@ -278,20 +268,45 @@ def _reopen_if_recurring(
         note = f"the fault recurred within {days:g} days of the ticket ending ({status.value})"
     else:
         return None  # cancelled stays cancelled: a new ticket opens
-    previous_technician = latest.technician_id
+    _reopen(
+        session,
+        latest,
+        status,
+        actor=DETECTOR,
+        note=note,
+        data={"detected_at": anomaly.detected_at},
+        now=now,
+        config=config,
+    )
+    return latest
+
+
+def _reopen(
+    session: Session,
+    ticket: TicketRow,
+    previous: TicketStatus,
+    *,
+    actor: str,
+    note: str,
+    data: dict[str, object],
+    now: float,
+    config: FieldServiceConfig,
+    reason: str | None = None,
+) -> None:
+    """Back to `opened` on the timeline, then dispatch, customer and desk told."""
+    previous_technician = ticket.technician_id
     lifecycle.apply(
         session=session,
-        ticket=latest,
+        ticket=ticket,
         target=S.OPENED,
-        actor=DETECTOR,
+        actor=actor,
         role=Role.SYSTEM,
         now=now,
         kind="reopened",
         note=note,
-        data={"previous_technician": previous_technician, "detected_at": anomaly.detected_at},
+        data={"previous_technician": previous_technician, **data},
     )
-    _on_reopened(session, latest, status, previous_technician, now, config)
-    return latest
+    _on_reopened(session, ticket, previous, previous_technician, now, config, reason=reason)
 
 
 def _on_opened(session: Session, ticket: TicketRow, now: float, config: FieldServiceConfig) -> None:

@@ -5,10 +5,8 @@ cycle 125, B0006 at 109, B0018 at 97; B0007 never does in its 168 cycles."""
 
 from __future__ import annotations
 
-import csv
 import json
 from collections import defaultdict
-from pathlib import Path
 
 import pytest
 
@@ -16,39 +14,17 @@ from detection.battery import WearDetector
 from detection.engine import DetectionEngine
 from detection.profiles import BatteryProfile
 from detection.prognosis_scoring import CellRun, ScoreTable, pooled, replay
-from domain import Anomaly, DeviceType, FaultCode, Reading
+from domain import Anomaly, DeviceType, FaultCode
 from faultline.eval_battery import GRID, NOMINAL, read_cell
+from tests.nasa_cells import DESIGN_MAH, NASA, cell_readings
 
-NASA = Path(__file__).resolve().parents[2].parent / "shared" / "battery"
 pytestmark = pytest.mark.skipif(
     not NASA.is_dir(), reason=f"the NASA cells are not at {NASA} (../shared/battery)"
 )
 
 CELLS = ("B0005", "B0006", "B0007", "B0018")
 TRUE_EOL = {"B0005": 125.0, "B0006": 109.0, "B0018": 97.0}
-DESIGN_MAH = 2000.0
-DAY = 86400.0
 START = 1_700_000_000.0  # event time of cycle 0
-
-
-def _readings(cell: str) -> list[Reading]:
-    with (NASA / f"{cell}.csv").open(newline="") as src:
-        rows = list(csv.DictReader(src))
-    return [
-        Reading(
-            cell,
-            START + float(row["discharge"]) * DAY,
-            seq,
-            {
-                "full_charge_capacity_mah": 1000.0 * float(row["capacity"]),
-                "design_capacity_mah": DESIGN_MAH,
-                "cycle_count": float(row["discharge"]),
-                "voltage_v": float(row["voltage"]),
-                "temp_c": float(row["temperature"]),
-            },
-        )
-        for seq, row in enumerate(rows, start=1)
-    ]
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +33,7 @@ def engine_findings() -> dict[str, list[tuple[float, Anomaly]]]:
     engine = DetectionEngine()
     found: dict[str, list[tuple[float, Anomaly]]] = defaultdict(list)
     for cell in CELLS:
-        for reading in _readings(cell):
+        for reading in cell_readings(cell, START):
             out = engine.process(DeviceType.BATTERY_PACK, reading) + engine.advance(reading.ts)
             found[cell] += [(reading.metrics["cycle_count"], a) for a in out]
     return found
@@ -94,7 +70,7 @@ def test_the_cell_that_never_reaches_end_of_life_is_not_ticketed_before_cycle_15
 
 
 def test_the_projection_is_public_and_survives_a_hand_off_mid_life() -> None:
-    stream = [r for r in _readings("B0005")]
+    stream = [r for r in cell_readings("B0005", START)]
     whole, first = WearDetector(), WearDetector()
     found = [a for a in map(whole.update, stream) if a]
     head = [a for a in map(first.update, stream[:90]) if a]

@@ -3,46 +3,20 @@ visit: the pipeline tells field service, and the ticket becomes `auto_resolved`.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from detection.engine import DetectionEngine
-from domain import DeviceInfo, DeviceType, Location, Reading
+from domain import Reading
 from faultline.directory import DeviceDirectory
 from faultline.pipeline import Pipeline
 from ingest.messages import Batch
-from storage import devices
-from storage.database import make_engine, make_session_factory, migrate
 from storage.embedded_telemetry import EmbeddedTelemetryStore
 from storage.models import TicketRow
 from tests.clock import SCENARIO_START
-
-FRIDGES = ("fridge-0001", "fridge-0002")
-
-
-@pytest.fixture
-def sessions(tmp_path: Path) -> Iterator[sessionmaker[Session]]:
-    engine = make_engine(f"sqlite:///{tmp_path / 'faultline.db'}")
-    migrate(engine)
-    factory = make_session_factory(engine)
-    with factory.begin() as session:
-        for device_id in FRIDGES:
-            devices.create(
-                session=session,
-                device_in=DeviceInfo(
-                    device_id=device_id,
-                    type=DeviceType.FRIDGE,
-                    model="FR-300",
-                    customer_id=f"c-{device_id}",
-                    location=Location(lat=31.23, lon=121.47),
-                ),
-            )
-    yield factory
-    engine.dispose()
+from tests.faultline.conftest import FRIDGES
 
 
 def _reading(device_id: str, minute: int) -> Reading:
@@ -52,8 +26,9 @@ def _reading(device_id: str, minute: int) -> Reading:
 
 
 def test_a_device_back_online_before_any_visit_auto_resolves_its_offline_ticket(
-    sessions: sessionmaker[Session], tmp_path: Path
+    two_fridges: sessionmaker[Session], tmp_path: Path
 ) -> None:
+    sessions = two_fridges
     telemetry = EmbeddedTelemetryStore(tmp_path / "telemetry.db")
     pipeline = Pipeline(
         telemetry=telemetry,

@@ -6,44 +6,21 @@ outage at the end of B0018's data, which stops 36 cycles before the others')."""
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 import pytest
 
-from domain import Reading
 from domain.wire import encode_reading
 from tests.clock import SCENARIO_START
 from tests.mosquitto import Mosquitto
+from tests.nasa_cells import DAY, NASA, cell_readings
 from tests.service_harness import Device, api, service_settings, start_service, wait_until
 
-NASA = Path(__file__).resolve().parents[2].parent / "shared" / "battery"
 pytestmark = pytest.mark.skipif(
     not NASA.is_dir(), reason=f"the NASA cells are not at {NASA} (../shared/battery)"
 )
 CELLS = ("B0005", "B0006", "B0007", "B0018")
 TRUE_EOL = {"B0005": 125.0, "B0006": 109.0, "B0018": 97.0}
-DAY = 86400.0
-
-
-def _readings(cell: str) -> list[Reading]:
-    with (NASA / f"{cell}.csv").open(newline="") as src:
-        rows = list(csv.DictReader(src))
-    return [
-        Reading(
-            cell,
-            SCENARIO_START + float(row["discharge"]) * DAY,
-            seq,
-            {
-                "full_charge_capacity_mah": 1000.0 * float(row["capacity"]),
-                "design_capacity_mah": 2000.0,
-                "cycle_count": float(row["discharge"]),
-                "voltage_v": float(row["voltage"]),
-                "temp_c": float(row["temperature"]),
-            },
-        )
-        for seq, row in enumerate(rows, start=1)
-    ]
 
 
 def test_real_cells_through_the_service_get_exactly_their_wear_tickets(
@@ -51,7 +28,7 @@ def test_real_cells_through_the_service_get_exactly_their_wear_tickets(
 ) -> None:
     service = start_service(service_settings(mosquitto, tmp_path))
     device = Device(mosquitto, client_id="nasa-cells")
-    streams = {cell: _readings(cell) for cell in CELLS}
+    streams = {cell: cell_readings(cell, SCENARIO_START) for cell in CELLS}
     try:
         with api(service) as client:
             for cell in CELLS:

@@ -3,19 +3,16 @@ that device is reset, the event logged and counted."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from detection.engine import DetectionEngine
-from domain import Anomaly, DeviceInfo, DeviceType, Location, Reading
+from domain import Anomaly, DeviceType, Reading
 from faultline.directory import DeviceDirectory
 from faultline.pipeline import Pipeline
 from ingest.messages import Batch
-from storage import devices
-from storage.database import make_engine, make_session_factory, migrate
 from storage.embedded_telemetry import EmbeddedTelemetryStore
 from storage.models import TicketRow
 from tests.clock import SCENARIO_START
@@ -33,30 +30,10 @@ class FaultyForOne(DetectionEngine):
         return super().process(device_type, reading)
 
 
-@pytest.fixture
-def sessions(tmp_path: Path) -> Iterator[sessionmaker[Session]]:
-    engine = make_engine(f"sqlite:///{tmp_path / 'faultline.db'}")
-    migrate(engine)
-    factory = make_session_factory(engine)
-    with factory.begin() as session:
-        for device_id in ("fridge-0001", "fridge-0002"):
-            devices.create(
-                session=session,
-                device_in=DeviceInfo(
-                    device_id=device_id,
-                    type=DeviceType.FRIDGE,
-                    model="FR-300",
-                    customer_id=f"c-{device_id}",
-                    location=Location(lat=31.23, lon=121.47),
-                ),
-            )
-    yield factory
-    engine.dispose()
-
-
 def test_a_detector_raising_for_one_device_resets_it_and_the_rest_carries_on(
-    sessions: sessionmaker[Session], tmp_path: Path, caplog: pytest.LogCaptureFixture
+    two_fridges: sessionmaker[Session], tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
+    sessions = two_fridges
     telemetry = EmbeddedTelemetryStore(tmp_path / "telemetry.db")
     pipeline = Pipeline(
         telemetry=telemetry,
